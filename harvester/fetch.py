@@ -1,0 +1,261 @@
+"""Fetch a feed from the internet without letting it reach anything else.
+
+Every connection is checked on the address actually connected to (so DNS tricks and
+redirects cannot reach loopback, private, link-local or metadata addresses unless the
+configuration allows them); only http and https; bounded time, size and redirects;
+the body is counted after decompression.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from harvester.errors import FeedError
+from ltc import __version__
+from ltc.config import Settings
+
+USER_AGENT = f"LTC-Registry/{__version__} (moissonneur du registre LTC; +https://w3id.org/ltc/)"
+ACCEPT = (
+    "text/turtle, application/ld+json;q=0.95, application/n-triples;q=0.9, "
+    "application/rdf+xml;q=0.9, application/trig;q=0.8, application/n-quads;q=0.8, */*;q=0.1"
+)
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 120.0
+    max_bytes: int = 64 * 1024 * 1024
+    allowed_networks: tuple[str, ...] = ()  # e.g. ("127.0.0.1/32",) in tests
+
+    def address_allowed(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if any(ip in ipaddress.ip_network(n, strict=False) for n in self.allowed_networks):
+            return True
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        return ip.is_global and not ip.is_multicast
+
+
+@dataclass
+class FetchResult:
+    url: str
+    status: int
+    content: bytes
+    content_type: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def policy_from(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        connect_timeout=settings.fetch_connect_timeout,
+        read_timeout=settings.fetch_read_timeout,
+        deadline=settings.fetch_deadline,
+        max_bytes=settings.max_feed_bytes,
+        allowed_networks=tuple(n for n in settings.fetch_allow_networks.split(",") if n.strip()),
+    )
+
+
+def _refused(address: str) -> FeedError:
+    return FeedError(
+        f"adresse interdite : {address} (réseau local, privé ou réservé)",
+        f"forbidden address: {address} (loopback, private or reserved network)",
+    )
+
+
+def _guarded(connection_class: type, policy: FetchPolicy) -> type:
+    class Guarded(connection_class):  # type: ignore[misc, valid-type]
+        def _new_conn(self):  # type: ignore[no-untyped-def]
+            sock = super()._new_conn()
+            address = sock.getpeername()[0]
+            if not policy.address_allowed(address):
+                sock.close()
+                raise _refused(address)
+            return sock
+
+    return Guarded
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def __init__(self, policy: FetchPolicy):
+        self.policy = policy
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().init_poolmanager(*args, **kwargs)
+        policy = self.policy
+
+        class HttpPool(HTTPConnectionPool):
+            ConnectionCls = _guarded(HTTPConnectionPool.ConnectionCls, policy)
+
+        class HttpsPool(HTTPSConnectionPool):
+            ConnectionCls = _guarded(HTTPSConnectionPool.ConnectionCls, policy)
+
+        self.poolmanager.pool_classes_by_scheme = {"http": HttpPool, "https": HttpsPool}
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+def _session(policy: FetchPolicy) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy, no .netrc from the environment
+    adapter = _GuardedAdapter(policy)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
+    return session
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedError(
+            f"adresse refusée : {url} (seules les adresses http et https sont acceptées)",
+            f"refused address: {url} (only http and https addresses are accepted)",
+        )
+
+
+def _read_body(response: requests.Response, policy: FetchPolicy, started: float) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > policy.max_bytes:
+            raise FeedError(
+                f"flux trop gros (plus de {policy.max_bytes} octets une fois décompressé)",
+                f"feed too large (more than {policy.max_bytes} bytes once decompressed)",
+            )
+        if time.monotonic() - started > policy.deadline:
+            raise _deadline(policy)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _deadline(policy: FetchPolicy) -> FeedError:
+    return FeedError(
+        f"délai dépassé : le flux n'a pas été reçu en {policy.deadline:g} s",
+        f"deadline exceeded: the feed was not received within {policy.deadline:g} s",
+    )
+
+
+def fetch(
+    url: str, policy: FetchPolicy, *, etag: str | None = None, last_modified: str | None = None
+) -> FetchResult:
+    """GET ``url`` under ``policy``; conditional when validators are given. Raises FeedError."""
+    started = time.monotonic()
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    redirects: list[str] = []
+    with _session(policy) as session:
+        while True:
+            _check_url(url)
+            try:
+                response = session.get(
+                    url,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(policy.connect_timeout, policy.read_timeout),
+                )
+            except FeedError:
+                raise
+            except requests.exceptions.ConnectionError as error:
+                inner = _cause(error)
+                if isinstance(inner, FeedError):
+                    raise inner from error
+                if "timed out" in str(error).lower():
+                    raise _timeout(url, policy) from error
+                raise FeedError(
+                    f"serveur injoignable : {urlsplit(url).hostname}",
+                    f"server unreachable: {urlsplit(url).hostname}",
+                ) from error
+            except requests.exceptions.Timeout as error:
+                raise _timeout(url, policy) from error
+            except requests.exceptions.RequestException as error:
+                raise FeedError(
+                    f"échec de la requête : {type(error).__name__}",
+                    f"request failed: {type(error).__name__}",
+                ) from error
+            with response:
+                if response.is_redirect:
+                    if len(redirects) >= MAX_REDIRECTS:
+                        raise FeedError(
+                            f"trop de redirections (plus de {MAX_REDIRECTS})",
+                            f"too many redirects (more than {MAX_REDIRECTS})",
+                        )
+                    redirects.append(url)
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code == 304:
+                    return FetchResult(url, 304, b"", None, etag, last_modified, redirects)
+                if response.status_code >= 400:
+                    raise FeedError(
+                        f"le serveur a répondu {response.status_code} {response.reason}",
+                        f"the server answered {response.status_code} {response.reason}",
+                    )
+                try:
+                    content = _read_body(response, policy, started)
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+                    if "timed out" in str(e).lower():
+                        raise _timeout(url, policy) from e
+                    raise FeedError(
+                        f"réponse interrompue ou illisible : {type(e).__name__}",
+                        f"response interrupted or unreadable: {type(e).__name__}",
+                    ) from e
+                return FetchResult(
+                    url,
+                    response.status_code,
+                    content,
+                    response.headers.get("Content-Type"),
+                    response.headers.get("ETag"),
+                    response.headers.get("Last-Modified"),
+                    redirects,
+                )
+
+
+def _timeout(url: str, policy: FetchPolicy) -> FeedError:
+    return FeedError(
+        f"délai dépassé en joignant {urlsplit(url).hostname} "
+        f"(connexion {policy.connect_timeout:g} s, lecture {policy.read_timeout:g} s)",
+        f"timed out reaching {urlsplit(url).hostname} "
+        f"(connect {policy.connect_timeout:g} s, read {policy.read_timeout:g} s)",
+    )
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """The FeedError raised by the connection guard, buried under urllib3's wrappers."""
+    seen = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, FeedError):
+            return current
+        for arg in getattr(current, "args", ()):
+            if isinstance(arg, BaseException):
+                found = _cause(arg)
+                if found:
+                    return found
+        current = current.__cause__ or current.__context__ or getattr(current, "reason", None)
+    return None
+
+
+def fetch_for_validation(url: str, settings: Settings) -> tuple[bytes, str | None]:
+    result = fetch(url, policy_from(settings))
+    return result.content, result.content_type

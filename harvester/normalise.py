@@ -1,0 +1,195 @@
+"""Make every feed say things the same way before validation (docs/data-model.md §Normalisation).
+
+1. ``http://schema.org/`` becomes ``https://schema.org/``;
+2. an ``xsd:dateTime`` that is really a date is retyped ``xsd:date``;
+3. blank nodes become stable skolem IRIs scoped to the source;
+4. the shortcut "organisation ``schema:location`` place" becomes a presence;
+5. ``geo:asWKT`` is derived from latitude and longitude.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+
+import pyoxigraph as ox
+
+from harvester.errors import FeedError
+from ltc.vocab import GENID, GEO, LTC, RDF_TYPE, SCHEMA, SCHEMA_HTTP, XSD
+
+MAX_BLANK_NODE_DEPTH = 32
+
+_DATE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$")
+_NUMERIC = {XSD + t for t in ("decimal", "double", "float", "integer")}
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+_XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
+_XSD_DATE = ox.NamedNode(XSD + "date")
+_ORGANIZATION = ox.NamedNode(SCHEMA + "Organization")
+_LOCATION = ox.NamedNode(SCHEMA + "location")
+_GEO = ox.NamedNode(SCHEMA + "geo")
+_LATITUDE = ox.NamedNode(SCHEMA + "latitude")
+_LONGITUDE = ox.NamedNode(SCHEMA + "longitude")
+_PRESENCE = ox.NamedNode(LTC + "Presence")
+_PRESENCE_ORG = ox.NamedNode(LTC + "organisation")
+_PRESENCE_PLACE = ox.NamedNode(LTC + "place")
+_HAS_GEOMETRY = ox.NamedNode(GEO + "hasGeometry")
+_AS_WKT = ox.NamedNode(GEO + "asWKT")
+_WKT = ox.NamedNode(GEO + "wktLiteral")
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def genid_prefix(source: str) -> str:
+    """The IRI space where the registry mints a source's skolem IRIs."""
+    return f"{GENID}{source}/"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _https_schema(term: Term) -> Term:
+    if isinstance(term, ox.NamedNode) and term.value.startswith(SCHEMA_HTTP):
+        return ox.NamedNode(SCHEMA + term.value[len(SCHEMA_HTTP) :])
+    if isinstance(term, ox.Literal) and term.datatype == _XSD_DATETIME and _DATE.match(term.value):
+        return ox.Literal(term.value, datatype=_XSD_DATE)
+    return term
+
+
+def _rewrite_terms(triples: list[ox.Triple]) -> list[ox.Triple]:
+    return [
+        ox.Triple(_https_schema(t.subject), _https_schema(t.predicate), _https_schema(t.object))
+        for t in triples
+    ]
+
+
+class _Skolemiser:
+    """Names each blank node after its owner, the property that leads to it and its content,
+    so the same description always gets the same IRI, whatever the file's blank node labels."""
+
+    def __init__(self, triples: list[ox.Triple], source: str):
+        self.prefix = genid_prefix(source)
+        self.outgoing: dict[ox.BlankNode, list[tuple[str, Term]]] = defaultdict(list)
+        self.parents: dict[ox.BlankNode, list[tuple[Term, str]]] = defaultdict(list)
+        for t in triples:
+            if isinstance(t.subject, ox.BlankNode):
+                self.outgoing[t.subject].append((t.predicate.value, t.object))
+            if isinstance(t.object, ox.BlankNode):
+                self.parents[t.object].append((t.subject, t.predicate.value))
+        self.contents: dict[ox.BlankNode, str] = {}
+        self.names: dict[ox.BlankNode, ox.NamedNode] = {}
+
+    def content(self, node: ox.BlankNode, depth: int = 0, seen: frozenset = frozenset()) -> str:
+        if node in self.contents:
+            return self.contents[node]
+        if depth > MAX_BLANK_NODE_DEPTH:
+            raise _too_deep()
+        if node in seen:
+            return "cycle"
+        parts = sorted(
+            f"{p} [{self.content(o, depth + 1, seen | {node})}]"
+            if isinstance(o, ox.BlankNode)
+            else f"{p} {o}"
+            for p, o in self.outgoing.get(node, ())
+        )
+        self.contents[node] = text = "; ".join(parts)
+        return text
+
+    def name(self, node: ox.BlankNode, depth: int = 0) -> ox.NamedNode:
+        if node in self.names:
+            return self.names[node]
+        if depth > MAX_BLANK_NODE_DEPTH:
+            raise _too_deep()
+        self.names[node] = ox.NamedNode(self.prefix + "pending")  # cycle guard
+        owners = sorted(self.parents.get(node, ()), key=lambda sp: (str(sp[0]), sp[1]))
+        owner_key = "top"
+        if owners:
+            owner, predicate = owners[0]
+            owner_iri = self.name(owner, depth + 1) if isinstance(owner, ox.BlankNode) else owner
+            owner_key = f"{owner_iri.value}|{predicate}"
+        named = ox.NamedNode(self.prefix + _digest(f"{owner_key}|{self.content(node)}"))
+        self.names[node] = named
+        return named
+
+    def term(self, term: Term) -> Term:
+        return self.name(term) if isinstance(term, ox.BlankNode) else term
+
+
+def _too_deep() -> FeedError:
+    return FeedError(
+        f"nœuds anonymes imbriqués sur plus de {MAX_BLANK_NODE_DEPTH} niveaux",
+        f"blank nodes nested more than {MAX_BLANK_NODE_DEPTH} levels deep",
+    )
+
+
+def _skolemise(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
+    skolem = _Skolemiser(triples, source)
+    return [ox.Triple(skolem.term(t.subject), t.predicate, skolem.term(t.object)) for t in triples]
+
+
+def _presences_from_location(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
+    organisations = {
+        t.subject for t in triples if t.predicate == _TYPE and t.object == _ORGANIZATION
+    }
+    kept: list[ox.Triple] = []
+    added: list[ox.Triple] = []
+    for t in triples:
+        if (
+            t.predicate == _LOCATION
+            and t.subject in organisations
+            and isinstance(t.object, ox.NamedNode)
+        ):
+            presence = ox.NamedNode(
+                f"{genid_prefix(source)}presence-{_digest(t.subject.value + '|' + t.object.value)}"
+            )
+            added += [
+                ox.Triple(presence, _TYPE, _PRESENCE),
+                ox.Triple(presence, _PRESENCE_ORG, t.subject),
+                ox.Triple(presence, _PRESENCE_PLACE, t.object),
+            ]
+        else:
+            kept.append(t)
+    return kept + added
+
+
+def _number(values: list[Term]) -> float | None:
+    if len(values) != 1:
+        return None
+    value = values[0]
+    if not isinstance(value, ox.Literal) or value.datatype.value not in _NUMERIC:
+        return None
+    try:
+        return float(value.value)
+    except ValueError:
+        return None
+
+
+def _wkt_geometries(triples: list[ox.Triple]) -> list[ox.Triple]:
+    coordinates: dict[Term, dict[ox.NamedNode, list[Term]]] = defaultdict(lambda: defaultdict(list))
+    for t in triples:
+        if t.predicate in (_LATITUDE, _LONGITUDE):
+            coordinates[t.subject][t.predicate].append(t.object)
+    added: list[ox.Triple] = []
+    for t in triples:
+        if t.predicate != _GEO or t.object not in coordinates:
+            continue
+        lat = _number(coordinates[t.object][_LATITUDE])
+        lon = _number(coordinates[t.object][_LONGITUDE])
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            continue
+        added.append(ox.Triple(t.subject, _HAS_GEOMETRY, t.object))
+        added.append(
+            ox.Triple(t.object, _AS_WKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT))
+        )
+    return triples + added
+
+
+def normalise(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
+    """The feed's triples as the registry stores and validates them (duplicates removed)."""
+    triples = _rewrite_terms(triples)
+    triples = _skolemise(triples, source)
+    triples = _presences_from_location(triples, source)
+    triples = _wkt_geometries(triples)
+    return list(dict.fromkeys(triples))

@@ -1,0 +1,84 @@
+"""Cut a normalised feed into records: typed resources with the nodes they own.
+
+A record is a resource with one of the six record classes. It owns the skolemised
+blank nodes hanging from it (address, coordinates, opening hours) but not other
+records it links to. Statements about anything else are set aside and reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from harvester.normalise import genid_prefix
+from ltc.vocab import RDF_TYPE, RECORD_CLASSES, SCHEMA
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+_NAME = ox.NamedNode(SCHEMA + "name")
+
+
+@dataclass
+class Record:
+    iri: str
+    classes: list[str]
+    triples: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        names = sorted(t.object.value for t in self.triples if t.predicate == _NAME)
+        return names[0] if names else None
+
+    def links(self, predicate: str) -> list[str]:
+        """IRIs this record points to through ``predicate`` (on the record itself)."""
+        return [
+            t.object.value
+            for t in self.triples
+            if t.subject.value == self.iri
+            and t.predicate.value == predicate
+            and isinstance(t.object, ox.NamedNode)
+        ]
+
+
+@dataclass
+class SplitFeed:
+    records: dict[str, Record]
+    owner: dict[str, str]  # IRI of a record or of a node it owns → the record's IRI
+    ignored: list[ox.Triple]
+
+
+def split_records(triples: list[ox.Triple], source: str) -> SplitFeed:
+    """Group the statements of a normalised feed by the record that owns their subject."""
+    classes: dict[str, list[str]] = defaultdict(list)
+    outgoing: dict[str, list[ox.Triple]] = defaultdict(list)
+    for t in triples:
+        outgoing[t.subject.value].append(t)
+        if t.predicate == _TYPE and t.object.value in RECORD_CLASSES:
+            classes[t.subject.value].append(t.object.value)
+    records = {iri: Record(iri, sorted(found)) for iri, found in classes.items()}
+    owned_prefix = genid_prefix(source)
+    owner: dict[str, str] = {}
+    for iri in sorted(records):
+        owner[iri] = iri
+        queue = deque([iri])
+        while queue:
+            node = queue.popleft()
+            for t in outgoing.get(node, ()):
+                target = t.object.value
+                if (
+                    isinstance(t.object, ox.NamedNode)
+                    and target.startswith(owned_prefix)
+                    and target not in records
+                    and target not in owner
+                ):
+                    owner[target] = iri
+                    queue.append(target)
+    ignored: list[ox.Triple] = []
+    for t in triples:
+        record_iri = owner.get(t.subject.value)
+        if record_iri is None:
+            ignored.append(t)
+        else:
+            records[record_iri].triples.append(t)
+    return SplitFeed(records, owner, ignored)

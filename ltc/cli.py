@@ -1,0 +1,160 @@
+"""The ``ltc`` command: thin click commands over plain functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import click
+
+from harvester.errors import FeedError
+from harvester.feed import check_feed, source_id_for
+from harvester.report import dumps_json, json_report, text_report, turtle_report
+from ltc import __version__
+from ltc import demo as example_federation
+from ltc.config import ConfigError, Settings, env_name, load_settings
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ltc")
+def main() -> None:
+    """Registre des Lieux de Convergence de la Transition (LTC).
+
+    Validate member networks' feeds against the shared data model, and (soon) harvest
+    them into the registry's store and serve them.
+    """
+
+
+def _read_input(target: str) -> tuple[bytes, str | None]:
+    """The bytes of a file (or '-' for standard input) and the Content-Type if any."""
+    if target.startswith(("http://", "https://")):
+        from harvester.fetch import fetch_for_validation
+
+        return fetch_for_validation(target, _settings())
+    if target == "-":
+        return sys.stdin.buffer.read(), None
+    path = Path(target)
+    try:
+        size = path.stat().st_size
+        limit = _settings().max_feed_bytes
+        if size > limit:
+            raise FeedError(
+                f"fichier trop gros ({size} octets, {limit} au plus)",
+                f"file too large ({size} bytes, at most {limit})",
+            )
+        return path.read_bytes(), None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise FeedError(
+            f"impossible de lire {target} : {reason}", f"cannot read {target}: {reason}"
+        ) from error
+
+
+@main.command()
+@click.argument("feeds", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the messages.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="text for people; json, or turtle (the sh:ValidationReport), for programs.",
+)
+@click.option(
+    "--syntax",
+    type=click.Choice(["turtle", "trig", "n-triples", "n-quads", "rdf-xml", "json-ld"]),
+    default=None,
+    help="Syntax of the feeds (default: from the extension or the content).",
+)
+@click.option(
+    "--source",
+    default=None,
+    help="Source id that scopes the IRIs minted for blank nodes (default: from the file name).",
+)
+def validate(
+    feeds: tuple[str, ...], lang: str, output_format: str, syntax: str | None, source: str | None
+) -> None:
+    """Validate feeds against the LTC shapes, without any store.
+
+    Applies the harvester's parsing and normalisation, then reports each record's
+    problems. Exit status: 0 nothing would be rejected, 1 records would be rejected,
+    2 a feed cannot be read or parsed (the highest over all feeds).
+    """
+    settings = _settings()
+    status = EXIT_OK
+    validations, reports, errors = [], [], []
+    for target in feeds:
+        try:
+            data, content_type = _read_input(target)
+            validation = check_feed(
+                data,
+                source=source or source_id_for(target),
+                settings=settings,
+                filename=None if target == "-" else target,
+                content_type=content_type,
+                syntax=syntax,
+            )
+        except FeedError as error:
+            status = max(status, EXIT_UNREADABLE)
+            errors.append({"feed": target, "error": error.message(lang)})
+            if output_format == "text":
+                click.echo(f"{target} : {error.message(lang)}", err=True)
+            continue
+        if validation.rejected:
+            status = max(status, EXIT_REJECTED)
+        validations.append(validation)
+        if output_format == "text":
+            click.echo(text_report(validation, target, lang))
+        reports.append(json_report(validation, target, lang))
+    if output_format == "json":
+        click.echo(dumps_json(reports, errors, status))
+    elif output_format == "turtle":
+        click.echo(turtle_report(validations))
+    sys.exit(status)
+
+
+@main.command()
+def demo() -> None:
+    """Check every example feed against the expected outcome in examples/expected.json.
+
+    Until the harvester and the service exist, this is the registry's main job on the
+    bundled example federation. Exit status 0 when every outcome matches.
+    """
+    settings = _settings()
+    outcomes = example_federation.check_all(settings)
+    for outcome in outcomes:
+        mark = "ok " if outcome.matches else "ÉCART"
+        click.echo(
+            f"{mark}  {outcome.source:<24} {outcome.records:>5} fiches  "
+            f"{outcome.rejected:>3} rejetées (attendu {outcome.expected_rejected})"
+        )
+        for line in outcome.differences:
+            click.echo(f"       {line}")
+    sys.exit(EXIT_OK if all(o.matches for o in outcomes) else EXIT_REJECTED)
+
+
+@main.command("config")
+def show_config() -> None:
+    """Print every setting with its value and its LTC_… variable."""
+    settings = _settings()
+    for f in fields(Settings):
+        click.echo(f"{f.name} = {json.dumps(str(getattr(settings, f.name)))}")
+        click.echo(f"    {env_name(f.name)} — {f.metadata['help']}")

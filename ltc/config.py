@@ -1,0 +1,105 @@
+"""One place for every setting: defaults, then a TOML file, then ``LTC_…`` variables.
+
+Each setting is declared once in ``SETTINGS`` with its type and a sentence of help;
+``ltc config`` prints them and the README documents them (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(
+        default=Path("ltc-data"),
+        metadata={"help": "Folder of the registry's store, caches and reports."},
+    )
+    max_feed_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata={"help": "Largest feed accepted, in bytes after decompression."},
+    )
+    max_json_depth: int = field(
+        default=64,
+        metadata={"help": "Deepest nesting of arrays and objects accepted in a JSON feed."},
+    )
+    fetch_connect_timeout: float = field(
+        default=10.0, metadata={"help": "Seconds to wait for a feed server to accept a connection."}
+    )
+    fetch_read_timeout: float = field(
+        default=30.0, metadata={"help": "Seconds to wait for each piece of a feed's answer."}
+    )
+    fetch_deadline: float = field(
+        default=120.0, metadata={"help": "Seconds one feed download may take in all."}
+    )
+    fetch_allow_networks: str = field(
+        default="",
+        metadata={
+            "help": "Comma-separated networks (CIDR) the fetcher may reach although they are "
+            "loopback or private, e.g. 127.0.0.1/32 for tests. Empty: public addresses only."
+        },
+    )
+    max_triples: int = field(
+        default=5_000_000,
+        metadata={"help": "Most statements accepted from one feed."},
+    )
+
+
+ENV_PREFIX = "LTC_"
+CONFIG_FILE_VARIABLE = "LTC_CONFIG"
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+def env_name(setting: str) -> str:
+    return ENV_PREFIX + setting.upper()
+
+
+def _convert(name: str, raw: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if kind in ("Path", Path):
+            return Path(raw)
+        if kind in ("bool", bool):
+            return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "oui")
+        return str(raw)
+    except ValueError as error:
+        raise ConfigError(f"setting {name}: {raw!r} is not a valid {kind}") from error
+
+
+class ConfigError(ValueError):
+    """A setting has a value of the wrong kind, or the config file is unreadable."""
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Defaults, then the TOML file named by LTC_CONFIG, then LTC_… variables, then overrides."""
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = environ.get(CONFIG_FILE_VARIABLE)
+    if config_file:
+        try:
+            table = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read {config_file}: {error}") from error
+        for key, raw in table.items():
+            if key not in setting_names():
+                raise ConfigError(f"{config_file}: unknown setting {key!r}")
+            values[key] = _convert(key, raw)
+    for name in setting_names():
+        if env_name(name) in environ:
+            values[name] = _convert(name, environ[env_name(name)])
+    for key, raw in (overrides or {}).items():
+        values[key] = _convert(key, raw)
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""The registry service (SPARQL endpoint, linked data, API, public pages): see issue 4."""
