@@ -19,6 +19,27 @@ class Settings:
         default=Path("ltc-data"),
         metadata={"help": "Folder of the registry's store, caches and reports."},
     )
+    store_backend: str = field(
+        default="embedded",
+        metadata={
+            "help": "embedded (an on-disk pyoxigraph store in the data folder) or sparql "
+            "(any SPARQL 1.1 server, through the three URLs below)."
+        },
+    )
+    store_query_url: str = field(
+        default="", metadata={"help": "SPARQL 1.1 Query endpoint of the remote store."}
+    )
+    store_update_url: str = field(
+        default="", metadata={"help": "SPARQL 1.1 Update endpoint of the remote store."}
+    )
+    store_graph_store_url: str = field(
+        default="",
+        metadata={"help": "SPARQL 1.1 Graph Store HTTP Protocol endpoint of the remote store."},
+    )
+    snapshots_kept: int = field(
+        default=3,
+        metadata={"help": "Read-only snapshots of the embedded store kept for the web tier."},
+    )
     max_feed_bytes: int = field(
         default=64 * 1024 * 1024,
         metadata={"help": "Largest feed accepted, in bytes after decompression."},

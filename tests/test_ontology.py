@@ -251,13 +251,16 @@ def test_ltc_ttl_only_describes_ltc_terms():
 
 
 def test_every_ltc_iri_in_ontology_files_is_declared():
-    declared = declared_ltc_terms()
+    registry = graph("registry.ttl")
+    declared = declared_ltc_terms() | {
+        s for t in OWL_TERM_TYPES for s in registry.subjects(RDF.type, t) if in_ltc(s)
+    }
     undeclared = {}
     for path in sorted(ONTOLOGY.glob("*.ttl")):
         used = {t for triple in graph(path.name) for t in triple if in_ltc(t)}
         if used - declared:
             undeclared[path.name] = sorted(used - declared)
-    assert not undeclared, f"ltc: IRIs not declared in ltc.ttl: {undeclared}"
+    assert not undeclared, f"ltc: IRIs not declared in ltc.ttl or registry.ttl: {undeclared}"
 
 
 def test_alignments_put_places_as_org_sites():
@@ -354,3 +357,13 @@ def test_guide_example_is_the_example_file(guide: str):
     assert block, f"no JSON example in {guide}"
     example = (ROOT / "docs" / "exemple-minimal.jsonld").read_text(encoding="utf-8")
     assert json.loads(block.group(1)) == json.loads(example)
+
+
+def test_registry_terms_have_french_and_english_labels():
+    g = graph("registry.ttl")
+    terms = {s for s in g.subjects(RDF.type, None) if str(s).startswith(LTC)}
+    assert terms
+    for term in terms:
+        assert (term, RDFS.isDefinedBy, LTC_ONTOLOGY) in g
+        for predicate in (RDFS.label, RDFS.comment):
+            assert languages(g, term, predicate) == ["en", "fr"], f"{term} {predicate}"

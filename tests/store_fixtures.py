@@ -1,0 +1,1 @@
+"""Store fixtures (embedded pyoxigraph and a real `oxigraph serve` process)."""
