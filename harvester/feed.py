@@ -6,7 +6,7 @@ import re
 
 from harvester.normalise import normalise
 from harvester.parse import ParseLimits, parse_feed
-from harvester.validate import FeedValidation, validate_triples
+from harvester.validate import DEFAULT_ENGINE, FeedValidation, validate_triples
 from ltc.config import Settings
 from ltc.vocab import RELATIVE_BASE
 
@@ -41,6 +41,7 @@ def check_feed(
     content_type: str | None = None,
     syntax: str | None = None,
     base_iri: str | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> FeedValidation:
     """Parse, normalise and validate one feed; raises FeedError when it cannot be read."""
     triples = parse_feed(
@@ -51,4 +52,4 @@ def check_feed(
         base_iri=base_iri or default_base(source),
         limits=parse_limits(settings),
     )
-    return validate_triples(normalise(triples, source), source)
+    return validate_triples(normalise(triples, source), source, engine=engine)

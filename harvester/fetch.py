@@ -9,7 +9,9 @@ the body is counted after decompression.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -121,19 +123,43 @@ def _session(policy: FetchPolicy) -> requests.Session:
     return session
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, policy: FetchPolicy) -> None:
+    """Refuse other schemes, and hosts that resolve to a forbidden address, before any
+    packet is sent; the connection guard checks again the address actually reached."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FeedError(
             f"adresse refusée : {url} (seules les adresses http et https sont acceptées)",
             f"refused address: {url} (only http and https addresses are accepted)",
         )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError) as error:
+        raise FeedError(
+            f"nom d'hôte inconnu : {parts.hostname}", f"unknown host name: {parts.hostname}"
+        ) from error
+    for info in infos:
+        address = info[4][0]
+        if not policy.address_allowed(address):
+            raise _refused(address)
 
 
-def _read_body(response: requests.Response, policy: FetchPolicy, started: float) -> bytes:
+Progress = Callable[[int, int | None], None]
+
+
+def _read_body(
+    response: requests.Response, policy: FetchPolicy, started: float, progress: Progress | None
+) -> bytes:
+    """The decompressed body, read as it arrives so that a drip-fed answer meets the deadline."""
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=65536):
+    total = response.headers.get("Content-Length")
+    expected = int(total) if total and total.isdigit() else None
+    raw = response.raw
+    while chunk := raw.read1(65536, decode_content=True):
         size += len(chunk)
+        if progress:
+            progress(size, expected)
         if size > policy.max_bytes:
             raise FeedError(
                 f"flux trop gros (plus de {policy.max_bytes} octets une fois décompressé)",
@@ -153,7 +179,12 @@ def _deadline(policy: FetchPolicy) -> FeedError:
 
 
 def fetch(
-    url: str, policy: FetchPolicy, *, etag: str | None = None, last_modified: str | None = None
+    url: str,
+    policy: FetchPolicy,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    progress: Progress | None = None,
 ) -> FetchResult:
     """GET ``url`` under ``policy``; conditional when validators are given. Raises FeedError."""
     started = time.monotonic()
@@ -165,7 +196,7 @@ def fetch(
     redirects: list[str] = []
     with _session(policy) as session:
         while True:
-            _check_url(url)
+            _check_url(url, policy)
             try:
                 response = session.get(
                     url,
@@ -211,7 +242,7 @@ def fetch(
                         f"the server answered {response.status_code} {response.reason}",
                     )
                 try:
-                    content = _read_body(response, policy, started)
+                    content = _read_body(response, policy, started, progress)
                 except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
                     if "timed out" in str(e).lower():
                         raise _timeout(url, policy) from e

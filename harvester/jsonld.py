@@ -38,37 +38,35 @@ def pinned_contexts() -> dict[str, Any]:
     return pinned
 
 
-def json_depth(data: bytes) -> int:
-    """Deepest nesting of arrays/objects, found without recursion (strings skipped)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
+def json_depth(document: Any, stop_after: int = 1_000_000) -> int:
+    """Deepest nesting of arrays/objects of a parsed JSON document, without recursion."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+            if deepest > stop_after:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 
+def _too_deep(depth: int | str, max_depth: int) -> FeedError:
+    return FeedError(
+        f"document JSON trop imbriqué ({depth} niveaux, {max_depth} au plus)",
+        f"JSON document nested too deeply ({depth} levels, at most {max_depth})",
+    )
+
+
 def load_json(data: bytes, max_depth: int) -> Any:
-    depth = json_depth(data)
-    if depth > max_depth:
-        raise FeedError(
-            f"document JSON trop imbriqué ({depth} niveaux, {max_depth} au plus)",
-            f"JSON document nested too deeply ({depth} levels, at most {max_depth})",
-        )
+    """Parse JSON and refuse deep nesting before any RDF parser sees it (pyoxigraph's
+    JSON-LD parser crashes the process a few thousand levels down)."""
     try:
-        return json.loads(data)
+        document = json.loads(data)
+    except RecursionError as error:  # the json module's own guard, far below a crash
+        raise _too_deep("plus de 900", max_depth) from error
     except json.JSONDecodeError as error:
         raise FeedError(
             f"JSON invalide : {error.msg}",
@@ -78,6 +76,10 @@ def load_json(data: bytes, max_depth: int) -> Any:
         ) from error
     except UnicodeDecodeError as error:
         raise FeedError("le fichier n'est pas en UTF-8", "the file is not UTF-8") from error
+    depth = json_depth(document, stop_after=max_depth)
+    if depth > max_depth:
+        raise _too_deep(depth, max_depth)
+    return document
 
 
 def _resolve_context(value: Any) -> Any:
@@ -118,6 +120,8 @@ def _inline_contexts(node: Any) -> Any:
 def prepare(data: bytes, max_depth: int) -> bytes:
     """A JSON-LD document ready for the parser: bounded, with its contexts inlined."""
     document = load_json(data, max_depth)
+    if b'"@context"' not in data:  # expanded JSON-LD: nothing to pin, no need to re-encode
+        return data
     if not isinstance(document, dict | list):
         raise FeedError(
             "le document JSON-LD doit être un objet ou une liste",

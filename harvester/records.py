@@ -1,8 +1,9 @@
 """Cut a normalised feed into records: typed resources with the nodes they own.
 
-A record is a resource with one of the six record classes. It owns the skolemised
-blank nodes hanging from it (address, coordinates, opening hours) but not other
-records it links to. Statements about anything else are set aside and reported.
+A record is a resource with one of the six record classes. It owns the nodes described
+in the feed that hang from it and are not records themselves (address, coordinates,
+opening hours: skolemised blank nodes, or IRIs such as ``<lieu/1#adresse>``), but not
+other records it links to. Statements about anything else are set aside and reported.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from harvester.normalise import genid_prefix
 from ltc.vocab import RDF_TYPE, RECORD_CLASSES, SCHEMA
 
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -48,7 +48,7 @@ class SplitFeed:
     ignored: list[ox.Triple]
 
 
-def split_records(triples: list[ox.Triple], source: str) -> SplitFeed:
+def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
     """Group the statements of a normalised feed by the record that owns their subject."""
     classes: dict[str, list[str]] = defaultdict(list)
     outgoing: dict[str, list[ox.Triple]] = defaultdict(list)
@@ -57,7 +57,6 @@ def split_records(triples: list[ox.Triple], source: str) -> SplitFeed:
         if t.predicate == _TYPE and t.object.value in RECORD_CLASSES:
             classes[t.subject.value].append(t.object.value)
     records = {iri: Record(iri, sorted(found)) for iri, found in classes.items()}
-    owned_prefix = genid_prefix(source)
     owner: dict[str, str] = {}
     for iri in sorted(records):
         owner[iri] = iri
@@ -68,7 +67,8 @@ def split_records(triples: list[ox.Triple], source: str) -> SplitFeed:
                 target = t.object.value
                 if (
                     isinstance(t.object, ox.NamedNode)
-                    and target.startswith(owned_prefix)
+                    and t.predicate != _TYPE
+                    and target in outgoing
                     and target not in records
                     and target not in owner
                 ):

@@ -1,16 +1,20 @@
 """Validate a normalised feed against the registry's shapes, record by record.
 
-pyshacl runs once over the feed's records with the registry's own shapes (never
-shapes found in the data); each result is charged to the record that owns its
-focus node. A record with a Violation is rejected; a presence, event or label that
-depends on a rejected place or organisation of the same feed is rejected with it.
+The registry's own shapes are always used (never shapes found in the data). Each
+shape result is charged to the record that owns its focus node; a record with a
+Violation is rejected. A presence, event or label that depends on a rejected place or
+organisation of the same feed is rejected with it (``ltcsh:Cascade``).
+
+Validation results depend only on a record's own statements, so they are cached by
+the record's content: a changed feed revalidates only the records that changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from functools import cache
 
 import pyoxigraph as ox
@@ -45,10 +49,11 @@ class Finding:
     focus: str
     path: str | None
     value: str | None
-    messages: dict[str, str]
+    value_is_iri: bool = False
 
     def message(self, lang: str) -> str:
-        return self.messages.get(lang) or next(iter(self.messages.values()), "")
+        messages = constraint_messages(self.constraint)
+        return messages.get(lang) or next(iter(messages.values()), self.constraint)
 
 
 @dataclass
@@ -73,7 +78,7 @@ class FeedValidation:
     source: str
     results: list[RecordResult]
     ignored: list[ox.Triple]
-    report: Graph  # the sh:ValidationReport, cascades included
+    revalidated: int = 0  # records actually run through the shapes (the others were cached)
 
     @property
     def rejected(self) -> list[RecordResult]:
@@ -90,6 +95,10 @@ class FeedValidation:
     def accepted_triples(self) -> list[ox.Triple]:
         return [t for r in self.accepted for t in r.record.triples]
 
+    @property
+    def report(self) -> Graph:
+        return report_graph(self)
+
 
 @cache
 def shapes_graph() -> Graph:
@@ -100,23 +109,25 @@ def shapes_graph() -> Graph:
 
 @cache
 def shapes_version() -> str:
-    """A digest of the shapes: caches of validation results are void when it changes."""
+    """A digest of the shapes: cached validation results are void when it changes."""
     return hashlib.sha256(resources.read_bytes("shapes", "ltc-shapes.ttl")).hexdigest()[:16]
 
 
 @cache
-def _messages(shape: str) -> dict[str, str]:
+def constraint_messages(shape: str) -> dict[str, str]:
     found = {
         (m.language or "fr"): str(m)
         for m in shapes_graph().objects(URIRef(shape), SH.message)
         if isinstance(m, Literal)
     }
-    if not found and shape == CASCADE:
-        found = {
-            "fr": "Rejeté car il renvoie à un lieu ou une organisation rejeté dans ce flux.",
-            "en": "Rejected because it refers to a place or organisation rejected in this feed.",
-        }
-    return found
+    return found or {"fr": shape, "en": shape}
+
+
+# --- engines: both return (focus, shape, severity, path, value) tuples --------------
+
+# focus, shape, severity, path, value, value is an IRI
+RawResult = tuple[str, str, str, str | None, str | None, bool]
+Engine = Callable[[list[ox.Triple]], Iterable[RawResult]]
 
 
 def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode):
@@ -131,39 +142,112 @@ def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode):
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
-def rdflib_graph(triples: list[ox.Triple]) -> Graph:
+def rdflib_graph(triples: Iterable[ox.Triple]) -> Graph:
     graph = Graph()
     for t in triples:
         graph.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
     return graph
 
 
-def _findings(report: Graph, split: SplitFeed) -> dict[str, list[Finding]]:
-    by_record: dict[str, list[Finding]] = {}
+def pyshacl_engine(triples: list[ox.Triple]) -> Iterable[RawResult]:
+    """The reference engine: pyshacl over an rdflib copy of the data."""
+    _conforms, report, _text = pyshacl.validate(
+        rdflib_graph(triples),
+        shacl_graph=shapes_graph(),
+        inference="none",
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+    )
     for result in report.subjects(RDF.type, SH.ValidationResult):
-        focus = str(report.value(result, SH.focusNode))
-        record = split.owner.get(focus)
-        if record is None:
-            continue
         shape = report.value(result, SH.sourceShape)
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
-        finding = Finding(
-            constraint=str(shape) if isinstance(shape, URIRef) else "",
-            severity=SEVERITIES.get(str(report.value(result, SH.resultSeverity)), "Violation"),
-            focus=focus,
-            path=str(path) if isinstance(path, URIRef) else None,
-            value=str(value) if value is not None else None,
-            messages=_messages(str(shape))
-            or {"en": str(report.value(result, SH.resultMessage) or "")},
+        yield (
+            str(report.value(result, SH.focusNode)),
+            str(shape) if isinstance(shape, URIRef) else "",
+            SEVERITIES.get(str(report.value(result, SH.resultSeverity)), "Violation"),
+            str(path) if isinstance(path, URIRef) else None,
+            str(value) if value is not None else None,
+            isinstance(value, URIRef),
         )
+
+
+@cache
+def _compiled_shapes():
+    from harvester.shacl_sparql import CompiledShapes
+
+    return CompiledShapes.compile(shapes_graph())
+
+
+def sparql_engine(triples: list[ox.Triple]) -> Iterable[RawResult]:
+    """The fast engine: the shapes compiled to SPARQL over an in-memory pyoxigraph store,
+    giving the same results as pyshacl (tests/test_shacl_sparql.py checks it)."""
+    for result in _compiled_shapes().validate_triples(triples):
+        value = result.value
+        yield (
+            result.focus.value,
+            result.source_shape,
+            SEVERITIES.get(result.severity, "Violation"),
+            result.path,
+            value.value if value is not None else None,
+            isinstance(value, ox.NamedNode),
+        )
+
+
+ENGINES: dict[str, Engine] = {"pyshacl": pyshacl_engine, "sparql": sparql_engine}
+DEFAULT_ENGINE = "sparql"
+
+
+# --- records --------------------------------------------------------------------
+
+
+def record_digest(record: Record) -> str:
+    lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in record.triples)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class ValidationCache:
+    """Findings of each record by content digest, valid for one version of the shapes."""
+
+    shapes: str = ""
+    records: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "shapes": self.shapes,
+            "records": {
+                iri: [digest, [asdict(f) for f in findings]]
+                for iri, (digest, findings) in self.records.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ValidationCache:
+        if data.get("shapes") != shapes_version():
+            return cls(shapes_version())
+        records = {
+            iri: (digest, [Finding(**f) for f in findings])
+            for iri, (digest, findings) in data.get("records", {}).items()
+        }
+        return cls(data["shapes"], records)
+
+
+def _charge(raw: Iterable[RawResult], split: SplitFeed) -> dict[str, list[Finding]]:
+    by_record: dict[str, list[Finding]] = {}
+    for focus, shape, severity, path, value, value_is_iri in raw:
+        record = split.owner.get(focus)
+        if record is None:
+            continue
+        finding = Finding(shape, severity, focus, path, value, value_is_iri)
         # One constraint may fail through several components (datatype, range…): say it once.
         if finding not in by_record.setdefault(record, []):
             by_record[record].append(finding)
     return by_record
 
 
-def _cascade(results: dict[str, RecordResult], report: Graph) -> None:
+def _cascade(results: dict[str, RecordResult]) -> None:
     """Reject what depends on a rejected record of the same feed, until nothing changes."""
     changed = True
     while changed:
@@ -177,53 +261,82 @@ def _cascade(results: dict[str, RecordResult], report: Graph) -> None:
                     for target in result.record.links(predicate):
                         if target in rejected and not result.rejected:
                             result.findings.append(
-                                Finding(
-                                    CASCADE, "Violation", iri, predicate, target, _messages(CASCADE)
-                                )
+                                Finding(CASCADE, "Violation", iri, predicate, target, True)
                             )
-                            _add_cascade_result(report, iri, predicate, target)
                             changed = True
 
 
-def _add_cascade_result(report: Graph, focus: str, path: str, value: str) -> None:
-    node = BNode()
-    validation = report.value(predicate=RDF.type, object=SH.ValidationReport)
-    if validation is not None:
-        report.set((validation, SH.conforms, Literal(False)))
-        report.add((validation, SH.result, node))
-    report.add((node, RDF.type, SH.ValidationResult))
-    report.add((node, SH.focusNode, URIRef(focus)))
-    report.add((node, SH.resultPath, URIRef(path)))
-    report.add((node, SH.value, URIRef(value)))
-    report.add((node, SH.resultSeverity, SH.Violation))
-    report.add((node, SH.sourceShape, URIRef(CASCADE)))
-    for lang, text in _messages(CASCADE).items():
-        report.add((node, SH.resultMessage, Literal(text, lang=lang)))
-
-
-def validate_triples(triples: list[ox.Triple], source: str) -> FeedValidation:
-    """Validate the normalised triples of one feed; nothing is loaded anywhere."""
-    split = split_records(triples, source)
-    if not split.records:
-        raise FeedError(
-            "aucune fiche d'un type connu (Lieu, Organisation, Reseau, Presence, Evenement, "
-            "LabelConvergence) : vérifiez les types et le contexte JSON-LD",
-            "no record of a known type (schema:Place, schema:Organization, ltc:Network, "
-            "ltc:Presence, schema:Event, ltc:ConvergenceLabel): check the types and the context",
-        )
-    data = rdflib_graph([t for r in split.records.values() for t in r.triples])
-    _conforms, report, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        abort_on_first=False,
-        allow_infos=True,
-        allow_warnings=True,
+def no_record_error() -> FeedError:
+    return FeedError(
+        "aucune fiche d'un type connu (Lieu, Organisation, Reseau, Presence, Evenement, "
+        "LabelConvergence) : vérifiez les types et le contexte JSON-LD",
+        "no record of a known type (schema:Place, schema:Organization, ltc:Network, "
+        "ltc:Presence, schema:Event, ltc:ConvergenceLabel): check the types and the context",
     )
-    findings = _findings(report, split)
+
+
+def validate_split(
+    split: SplitFeed,
+    source: str,
+    *,
+    engine: str = DEFAULT_ENGINE,
+    cache: ValidationCache | None = None,
+) -> FeedValidation:
+    """Validate records, reusing ``cache`` for unchanged ones and refreshing it in place."""
+    if not split.records:
+        raise no_record_error()
+    cache = cache if cache is not None and cache.shapes == shapes_version() else None
+    digests = {iri: record_digest(r) for iri, r in split.records.items()}
+    findings: dict[str, list[Finding]] = {}
+    todo = []
+    for iri, digest in digests.items():
+        cached = cache.records.get(iri) if cache else None
+        if cached and cached[0] == digest:
+            findings[iri] = list(cached[1])
+        else:
+            todo.append(iri)
+    if todo:
+        triples = [t for iri in todo for t in split.records[iri].triples]
+        fresh = _charge(ENGINES[engine](triples), split)
+        for iri in todo:
+            findings[iri] = fresh.get(iri, [])
+    if cache is not None:
+        cache.records = {iri: (digests[iri], list(findings[iri])) for iri in digests}
     results = {
-        iri: RecordResult(record, findings.get(iri, []))
-        for iri, record in sorted(split.records.items())
+        iri: RecordResult(record, findings[iri]) for iri, record in sorted(split.records.items())
     }
-    _cascade(results, report)
-    return FeedValidation(source, list(results.values()), split.ignored, report)
+    _cascade(results)
+    return FeedValidation(source, list(results.values()), split.ignored, revalidated=len(todo))
+
+
+def validate_triples(
+    triples: list[ox.Triple], source: str, *, engine: str = DEFAULT_ENGINE
+) -> FeedValidation:
+    """Validate the normalised triples of one feed; nothing is loaded anywhere."""
+    return validate_split(split_records(triples, source), source, engine=engine)
+
+
+def report_graph(validation: FeedValidation) -> Graph:
+    """The feed's ``sh:ValidationReport``, cascades included."""
+    graph = Graph()
+    graph.bind("sh", str(SH))
+    graph.bind("ltcsh", "https://w3id.org/ltc/shapes#")
+    report = BNode()
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(not any(r.findings for r in validation.results))))
+    for result in validation.results:
+        for finding in result.findings:
+            node = BNode()
+            graph.add((report, SH.result, node))
+            graph.add((node, RDF.type, SH.ValidationResult))
+            graph.add((node, SH.focusNode, URIRef(finding.focus)))
+            graph.add((node, SH.sourceShape, URIRef(finding.constraint)))
+            graph.add((node, SH.resultSeverity, SH[finding.severity]))
+            if finding.path:
+                graph.add((node, SH.resultPath, URIRef(finding.path)))
+            if finding.value is not None:
+                value = URIRef(finding.value) if finding.value_is_iri else Literal(finding.value)
+                graph.add((node, SH.value, value))
+            for lang, text in constraint_messages(finding.constraint).items():
+                graph.add((node, SH.resultMessage, Literal(text, lang=lang)))
+    return graph

@@ -15,6 +15,14 @@ from harvester.report import dumps_json, json_report, text_report, turtle_report
 from ltc import __version__
 from ltc import demo as example_federation
 from ltc.config import ConfigError, Settings, env_name, load_settings
+from ltc.harvest_cli import (
+    TerminalProgress,
+    convert_command,
+    harvest_command,
+    log_to_file,
+    sources_command,
+    takedown_command,
+)
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -85,12 +93,24 @@ def _read_input(target: str) -> tuple[bytes, str | None]:
     help="Syntax of the feeds (default: from the extension or the content).",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["sparql", "pyshacl"]),
+    default="sparql",
+    show_default=True,
+    help="sparql: the shapes compiled to SPARQL (fast); pyshacl: the reference SHACL engine.",
+)
+@click.option(
     "--source",
     default=None,
     help="Source id that scopes the IRIs minted for blank nodes (default: from the file name).",
 )
 def validate(
-    feeds: tuple[str, ...], lang: str, output_format: str, syntax: str | None, source: str | None
+    feeds: tuple[str, ...],
+    lang: str,
+    output_format: str,
+    syntax: str | None,
+    engine: str,
+    source: str | None,
 ) -> None:
     """Validate feeds against the LTC shapes, without any store.
 
@@ -111,6 +131,7 @@ def validate(
                 filename=None if target == "-" else target,
                 content_type=content_type,
                 syntax=syntax,
+                engine=engine,
             )
         except FeedError as error:
             status = max(status, EXIT_UNREADABLE)
@@ -133,21 +154,28 @@ def validate(
 
 @main.command()
 def demo() -> None:
-    """Check every example feed against the expected outcome in examples/expected.json.
+    """Harvest the bundled example federation into the store and check the outcome.
 
-    Until the harvester and the service exist, this is the registry's main job on the
-    bundled example federation. Exit status 0 when every outcome matches.
+    Every example feed is harvested (data folder: LTC_DATA_DIR, ./ltc-data by default)
+    and its rejected records are compared with examples/expected.json. Exit status 0
+    when every outcome matches.
     """
     settings = _settings()
-    outcomes = example_federation.check_all(settings)
+    if settings.sources_file:
+        raise click.ClickException(
+            "ltc demo uses the bundled example federation: unset LTC_SOURCES_FILE"
+        )
+    log_to_file(settings)
+    outcomes = example_federation.run(settings, TerminalProgress())
     for outcome in outcomes:
         mark = "ok " if outcome.matches else "ÉCART"
         click.echo(
-            f"{mark}  {outcome.source:<24} {outcome.records:>5} fiches  "
+            f"{mark}  {outcome.source:<24} {outcome.accepted:>5} acceptées  "
             f"{outcome.rejected:>3} rejetées (attendu {outcome.expected_rejected})"
         )
         for line in outcome.differences:
             click.echo(f"       {line}")
+    click.echo(f"Registre chargé dans {settings.data_dir}")
     sys.exit(EXIT_OK if all(o.matches for o in outcomes) else EXIT_REJECTED)
 
 
@@ -158,3 +186,7 @@ def show_config() -> None:
     for f in fields(Settings):
         click.echo(f"{f.name} = {json.dumps(str(getattr(settings, f.name)))}")
         click.echo(f"    {env_name(f.name)} — {f.metadata['help']}")
+
+
+for _command in (harvest_command, sources_command, takedown_command, convert_command):
+    main.add_command(_command)

@@ -19,6 +19,25 @@ class Settings:
         default=Path("ltc-data"),
         metadata={"help": "Folder of the registry's store, caches and reports."},
     )
+    sources_file: str = field(
+        default="",
+        metadata={"help": "The sources catalog (TOML). Empty: the bundled example federation."},
+    )
+    base_iri: str = field(
+        default="https://w3id.org/ltc/",
+        metadata={"help": "Public base of the IRIs the registry mints (graphs, harvests…)."},
+    )
+    max_shrink: float = field(
+        default=0.5,
+        metadata={
+            "help": "Share of a source's accepted records that may disappear in one harvest "
+            "before the harvest is held (ltc harvest --accept-shrink applies it)."
+        },
+    )
+    stale_after_days: int = field(
+        default=30,
+        metadata={"help": "Days without a successful harvest after which a source is stale."},
+    )
     store_backend: str = field(
         default="embedded",
         metadata={

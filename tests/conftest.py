@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -42,26 +43,36 @@ class FeedServer:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        # path → (status, headers, body), or a callable(handler) that answers itself
+        routes: dict = {}
         self.routes = routes
         self.requests: list[str] = []
-        requests = self.requests
+        self.headers: list[dict[str, str]] = []
+        requests, seen_headers = self.requests, self.headers
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 requests.append(self.path)
-                status, headers, body = routes.get(self.path, (404, {}, b"not found"))
+                seen_headers.append(dict(self.headers))
+                route = routes.get(self.path.split("?")[0], (404, {}, b"not found"))
+                if callable(route):
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        route(self)
+                    return
+                status, headers, body = route
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

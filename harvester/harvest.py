@@ -1,0 +1,436 @@
+"""One harvest run: every selected source fetched, validated and loaded, nothing lost.
+
+For each source: fetch (conditional) → parse → normalise → authority → takedown →
+validate (records whose content changed only) → shrink guard → load its named graph.
+A failure at any step, or a feed that lost too many records, leaves the source's
+current data untouched. The store is changed under a ``pending`` marker and repaired
+from ``accepted.nt`` if a run dies midway; readers see the new state only when the run
+publishes it at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from rdflib import BNode, URIRef
+
+from harvester import takedown
+from harvester.adapters import adapt, load_mapping
+from harvester.authority import restrict
+from harvester.catalog import Source, load_catalog
+from harvester.errors import FeedError
+from harvester.feed import parse_limits
+from harvester.fetch import FetchResult, fetch, policy_from
+from harvester.normalise import normalise
+from harvester.parse import parse_feed
+from harvester.provenance import (
+    HarvestRecord,
+    activity_triples,
+    ntriples,
+    replace_source_description,
+    source_triples,
+)
+from harvester.records import SplitFeed, split_records
+from harvester.state import SourceFiles, SourceState, known_sources, write_atomically
+from harvester.validate import (
+    FeedValidation,
+    ValidationCache,
+    report_graph,
+    shapes_version,
+    validate_split,
+)
+from ltc.config import Settings
+from ltc.iris import Iris
+from ltc.store import Store, open_store
+
+log = logging.getLogger("ltc.harvest")
+
+LOADED, UNCHANGED, FAILED, HELD = "loaded", "unchanged", "failed", "held"
+
+
+class Progress:
+    """Hooks the CLI uses to show a progress bar; the defaults do nothing."""
+
+    def start(self, source: Source) -> None: ...
+    def fetched(self, size: int, total: int | None) -> None: ...
+    def validated(self, done: int, total: int) -> None: ...
+    def finish(self, outcome: Outcome) -> None: ...
+
+
+@dataclass
+class Outcome:
+    source: str
+    status: str
+    accepted: int = 0
+    rejected: int = 0
+    warned: int = 0
+    dropped: int = 0
+    suppressed: int = 0
+    revalidated: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    message_en: str | None = None
+    rejections: dict[str, list[str]] = field(default_factory=dict)  # record → constraints
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (FAILED, HELD)
+
+
+@dataclass
+class _Run:
+    settings: Settings
+    store: Store
+    iris: Iris
+    progress: Progress
+    now: Callable[[], datetime]
+    accept_shrink: set[str] = field(default_factory=set)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def disabled_sources(data_dir: Path) -> set[str]:
+    try:
+        text = (Path(data_dir) / "disabled-sources.txt").read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def set_disabled(data_dir: Path, source: str, disabled: bool) -> None:
+    current = disabled_sources(data_dir)
+    current = current | {source} if disabled else current - {source}
+    text = "".join(f"{s}\n" for s in sorted(current))
+    write_atomically(Path(data_dir) / "disabled-sources.txt", text.encode())
+
+
+# --- fetching --------------------------------------------------------------------
+
+
+def _obtain(source: Source, state: SourceState, run: _Run) -> FetchResult:
+    """The feed's bytes: a file the operator named, or a protected HTTP request."""
+    if not source.is_remote:
+        content = source.read_local()
+        run.progress.fetched(len(content), len(content))
+        return FetchResult(source.url, 200, content, None)
+    url = source.url
+    if source.kind == "sparql":
+        separator = "&" if "?" in url else "?"
+        url = f"{url}{separator}{urlencode({'query': source.query})}"
+    return fetch(
+        url,
+        policy_from(run.settings),
+        etag=state.etag,
+        last_modified=state.last_modified,
+        progress=run.progress.fetched,
+    )
+
+
+def _inputs_digest(source: Source, settings: Settings) -> str:
+    """What else than the feed's bytes decides the outcome: when it changes, redo all."""
+    parts = [shapes_version(), repr(source), takedown.digest(settings.data_dir)]
+    if source.mapping:
+        parts.append(hashlib.sha256(source.read_local(source.mapping)).hexdigest())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[ox.Triple]:
+    data, syntax, content_type = fetched.content, source.syntax, fetched.content_type
+    if source.adapter:
+        mapping = load_mapping(source.read_local(source.mapping))
+        data = json.dumps(adapt(data, source.adapter, mapping), ensure_ascii=False).encode()
+        syntax, content_type = "json-ld", None
+    base = fetched.url if source.is_remote else f"tag:w3id.org,2026:ltc/relative/{source.id}/"
+    return parse_feed(
+        data,
+        syntax=syntax,
+        filename=source.url.split("?")[0],
+        content_type=content_type,
+        base_iri=base,
+        limits=parse_limits(settings),
+    )
+
+
+# --- loading ----------------------------------------------------------------------
+
+
+def _report_ntriples(validation: FeedValidation, graph: str) -> bytes:
+    """The validation report with its blank nodes named inside the report graph."""
+    report = report_graph(validation)
+    names: dict[BNode, URIRef] = {}
+
+    def term(node):
+        if isinstance(node, BNode):
+            return names.setdefault(node, URIRef(f"{graph}#n{len(names)}"))
+        return node
+
+    lines = [f"{term(s).n3()} {p.n3()} {term(o).n3()} ." for s, p, o in report]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def accepted_ntriples(validation: FeedValidation) -> bytes:
+    lines = sorted(
+        {f"{t.subject} {t.predicate} {t.object} .\n" for t in validation.accepted_triples()}
+    )
+    return "".join(lines).encode("utf-8")
+
+
+def _record(run: _Run, source: Source, record: HarvestRecord, state: SourceState) -> None:
+    """Provenance in the metadata graph, the state file and the history line."""
+    files = SourceFiles(run.settings.data_dir, source.id)
+    state.last_attempt = _iso(record.ended)
+    state.status, state.message = record.status, record.message
+    if record.status in (LOADED, UNCHANGED):
+        state.last_success = _iso(record.ended)
+        state.failures = 0
+    else:
+        state.failures += 1
+    if record.loaded:
+        state.last_loaded = _iso(record.ended)
+        state.accepted, state.rejected, state.warned = (
+            record.accepted,
+            record.rejected,
+            record.warned,
+        )
+    files.save_state(state)
+    files.append_history(
+        {
+            "started": _iso(record.started),
+            "ended": _iso(record.ended),
+            "status": record.status,
+            "message": record.message,
+            "accepted": record.accepted,
+            "rejected": record.rejected,
+            "warned": record.warned,
+            "dropped": record.dropped,
+        }
+    )
+    meta = run.iris.meta_graph
+    run.store.apply_delta(meta, b"", ntriples(activity_triples(record, run.iris)))
+    description = source_triples(source, run.iris, record, state.last_success)
+    run.store.update(replace_source_description(meta, run.iris.source(source.id), description))
+    log.info(
+        "source=%s status=%s accepted=%d rejected=%d warned=%d dropped=%d seconds=%.2f message=%r",
+        source.id,
+        record.status,
+        record.accepted,
+        record.rejected,
+        record.warned,
+        record.dropped,
+        (record.ended - record.started).total_seconds(),
+        record.message or "",
+    )
+
+
+def _load(run: _Run, source: Source, validation: FeedValidation, cache: ValidationCache) -> None:
+    files = SourceFiles(run.settings.data_dir, source.id)
+    files.mark_pending()
+    files.save_accepted(accepted_ntriples(validation))
+    files.save_cache(cache.to_json())
+    run.store.replace_graph(run.iris.source_graph(source.id), files.accepted())
+    report_iri = run.iris.report_graph(source.id)
+    run.store.replace_graph(report_iri, _report_ntriples(validation, report_iri))
+    files.clear_pending()
+
+
+def repair(store: Store, settings: Settings, iris: Iris) -> list[str]:
+    """Bring back to ``accepted.nt`` every source whose load was interrupted."""
+    repaired = []
+    for source_id in known_sources(settings.data_dir):
+        files = SourceFiles(settings.data_dir, source_id)
+        if files.is_pending:
+            store.replace_graph(iris.source_graph(source_id), files.accepted())
+            files.clear_pending()
+            repaired.append(source_id)
+            log.warning("source=%s repaired=true reason='interrupted load'", source_id)
+    return repaired
+
+
+def remove_source_data(store: Store, settings: Settings, iris: Iris, source_id: str) -> None:
+    """Everything the registry holds from a source: graphs, description, state."""
+    store.drop_graph(iris.source_graph(source_id))
+    store.drop_graph(iris.report_graph(source_id))
+    source_iri = iris.source(source_id)
+    store.update(
+        f"DELETE WHERE {{ GRAPH <{iris.meta_graph}> {{ <{source_iri}> ?p ?o }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{iris.meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }}"
+    )
+    SourceFiles(settings.data_dir, source_id).remove()
+    log.info("source=%s status=removed", source_id)
+
+
+# --- one source -------------------------------------------------------------------
+
+
+def _suppress(split: SplitFeed, settings: Settings) -> int:
+    listed = takedown.load(settings.data_dir)
+    suppressed = [iri for iri in split.records if iri in listed]
+    for iri in suppressed:
+        del split.records[iri]
+    return len(suppressed)
+
+
+def _shrink_message(previous: int, now: int, share: float, source: str) -> tuple[str, str]:
+    fr = (
+        f"le flux est passé de {previous} à {now} fiches acceptées (plus de {share:.0%} en "
+        f"moins) : données précédentes conservées ; `ltc harvest --accept-shrink {source}` "
+        "pour appliquer ce changement"
+    )
+    en = (
+        f"the feed went from {previous} to {now} accepted records (more than {share:.0%} "
+        f"fewer): previous data kept; `ltc harvest --accept-shrink {source}` applies it"
+    )
+    return fr, en
+
+
+def harvest_source(run: _Run, source: Source) -> Outcome:
+    files = SourceFiles(run.settings.data_dir, source.id)
+    state = files.load_state()
+    started, clock = run.now(), time.monotonic()
+    record = HarvestRecord(source.id, started, started, FAILED, shapes_version=shapes_version())
+    outcome = Outcome(source.id, FAILED)
+    run.progress.start(source)
+    try:
+        fetched = _obtain(source, state, run)
+        inputs = _inputs_digest(source, run.settings)
+        record.etag, record.last_modified = fetched.etag, fetched.last_modified
+        digest = hashlib.sha256(fetched.content).hexdigest() if not fetched.not_modified else None
+        record.content_hash = digest or state.content_hash
+        unchanged = fetched.not_modified or (
+            digest == state.content_hash and inputs == state.inputs and state.status != FAILED
+        )
+        if unchanged and state.last_loaded and not files.is_pending:
+            outcome.status = record.status = UNCHANGED
+            outcome.accepted, outcome.rejected, outcome.warned = (
+                state.accepted,
+                state.rejected,
+                state.warned,
+            )
+            record.accepted, record.rejected, record.warned = outcome.accepted, 0, 0
+            state.etag = fetched.etag or state.etag
+            state.last_modified = fetched.last_modified or state.last_modified
+        else:
+            triples = normalise(_triples(source, fetched, run.settings), source.id)
+            authority = restrict(triples, source.namespaces, source.id)
+            split = split_records(authority.kept, source.id)
+            outcome.suppressed = _suppress(split, run.settings)
+            cache = ValidationCache.from_json(files.load_cache())
+            run.progress.validated(0, len(split.records))
+            validation = validate_split(split, source.id, cache=cache)
+            run.progress.validated(len(split.records), len(split.records))
+            outcome.accepted = record.accepted = len(validation.accepted)
+            outcome.rejected = record.rejected = len(validation.rejected)
+            outcome.warned = record.warned = len(validation.warned)
+            outcome.dropped = record.dropped = authority.dropped
+            outcome.revalidated = validation.revalidated
+            outcome.rejections = {
+                r.record.iri: sorted(r.violated_constraints()) for r in validation.rejected
+            }
+            share = run.settings.max_shrink
+            if (
+                state.accepted
+                and outcome.accepted < state.accepted * (1 - share)
+                and source.id not in run.accept_shrink
+            ):
+                outcome.status = record.status = HELD
+                outcome.message, outcome.message_en = _shrink_message(
+                    state.accepted, outcome.accepted, share, source.id
+                )
+            else:
+                _load(run, source, validation, cache)
+                outcome.status = record.status = LOADED
+                record.loaded = True
+                state.etag, state.last_modified = fetched.etag, fetched.last_modified
+                state.content_hash, state.inputs = digest, inputs
+    except FeedError as error:
+        outcome.status = record.status = FAILED
+        outcome.message, outcome.message_en = error.message("fr"), error.message("en")
+    record.message = outcome.message
+    record.ended = run.now()
+    _record(run, source, record, state)
+    outcome.seconds = time.monotonic() - clock
+    run.progress.finish(outcome)
+    return outcome
+
+
+class HarvestError(Exception):
+    """A harvest that cannot start (unknown source, store unavailable…)."""
+
+
+def harvest(
+    settings: Settings,
+    *,
+    only: list[str] | None = None,
+    accept_shrink: set[str] | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], datetime] = _now,
+) -> list[Outcome]:
+    """Harvest the catalog's sources (or ``only`` these), then publish the new state."""
+    catalog = load_catalog(settings)
+    by_id = {s.id: s for s in catalog}
+    unknown = sorted(set(only or ()) - set(by_id))
+    if unknown:
+        raise HarvestError(f"unknown source(s): {', '.join(unknown)}")
+    disabled = disabled_sources(settings.data_dir)
+    selected = [by_id[i] for i in only] if only else catalog
+    iris = Iris(settings.base_iri)
+    with open_store(settings, writer=True) as store:
+        run = _Run(settings, store, iris, progress or Progress(), now, set(accept_shrink or ()))
+        repair(store, settings, iris)
+        for source_id in known_sources(settings.data_dir):
+            if source_id not in by_id:
+                remove_source_data(store, settings, iris, source_id)
+        outcomes = [harvest_source(run, s) for s in selected if s.id not in disabled]
+        store.publish()
+    return outcomes
+
+
+def suppress_now(settings: Settings, iri: str) -> list[str]:
+    """Remove a taken-down record from the store at once; returns the sources affected."""
+    needle = f"<{iri}> ".encode()
+    iris = Iris(settings.base_iri)
+    affected = [
+        s
+        for s in known_sources(settings.data_dir)
+        if any(
+            line.startswith(needle)
+            for line in SourceFiles(settings.data_dir, s).accepted().splitlines()
+        )
+    ]
+    if not affected:
+        return []
+    with open_store(settings, writer=True) as store:
+        for source_id in affected:
+            files = SourceFiles(settings.data_dir, source_id)
+            triples = [q.triple for q in ox.parse(files.accepted(), format=ox.RdfFormat.N_TRIPLES)]
+            split = split_records(triples, source_id)
+            split.records.pop(iri, None)
+            kept = sorted(
+                {
+                    f"{t.subject} {t.predicate} {t.object} .\n"
+                    for r in split.records.values()
+                    for t in r.triples
+                }
+            )
+            files.mark_pending()
+            files.save_accepted("".join(kept).encode("utf-8"))
+            store.replace_graph(iris.source_graph(source_id), files.accepted())
+            files.clear_pending()
+            log.info("source=%s takedown=%s", source_id, iri)
+        store.publish()
+    return affected
