@@ -531,7 +531,10 @@ def test_generic_constructs_match_pyshacl():
             "sh:sparql",
         ),
         ("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true .", "sh:closed"),
-        ("ex:S a sh:NodeShape ; sh:targetNode ex:x ; sh:class ex:C .", "sh:targetNode"),
+        (
+            "ex:S a sh:NodeShape ; sh:targetNode ex:x ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
+            "sh:targetNode",
+        ),
         (
             "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ( ex:p ex:q ) ; sh:minCount 1 .",
             "sh:path",
