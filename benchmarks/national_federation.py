@@ -163,6 +163,7 @@ def generate(
     per_feed = places // feeds
     for f in range(feeds):
         rng = random.Random(seed * 1000 + f)
+        changes = random.Random(seed * 1000 + f + 500)  # apart, so unchanged records stay so
         sid = f"reseau-{f:02d}"
         ns = f"https://{sid}.example.org/"
         network = f"<{ns}reseau>"
@@ -171,7 +172,7 @@ def generate(
         for k in range(per_feed):
             i = f * per_feed + k
             invalid = rng.random() < 0.02
-            version = 1 if f == changed_feed and rng.random() < changed_share else 0
+            version = 1 if f == changed_feed and changes.random() < changed_share else 0
             triples += place_records(rng, ns, network, i, communes, invalid, version)
         name = f"{sid}.{EXTENSIONS[syntax]}"
         write_feed(out / name, syntax, triples)

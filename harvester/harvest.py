@@ -13,15 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
+import multiprocessing
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from rdflib import BNode, URIRef
 
 from harvester import takedown
 from harvester.adapters import adapt, load_mapping
@@ -44,7 +45,7 @@ from harvester.state import SourceFiles, SourceState, known_sources, write_atomi
 from harvester.validate import (
     FeedValidation,
     ValidationCache,
-    report_graph,
+    report_ntriples,
     shapes_version,
     validate_split,
 )
@@ -122,11 +123,13 @@ def set_disabled(data_dir: Path, source: str, disabled: bool) -> None:
 # --- fetching --------------------------------------------------------------------
 
 
-def _obtain(source: Source, state: SourceState, run: _Run) -> FetchResult:
+def _obtain(
+    source: Source, state: SourceState, settings: Settings, progress: Progress
+) -> FetchResult:
     """The feed's bytes: a file the operator named, or a protected HTTP request."""
     if not source.is_remote:
         content = source.read_local()
-        run.progress.fetched(len(content), len(content))
+        progress.fetched(len(content), len(content))
         return FetchResult(source.url, 200, content, None)
     url = source.url
     if source.kind == "sparql":
@@ -134,10 +137,10 @@ def _obtain(source: Source, state: SourceState, run: _Run) -> FetchResult:
         url = f"{url}{separator}{urlencode({'query': source.query})}"
     return fetch(
         url,
-        policy_from(run.settings),
+        policy_from(settings),
         etag=state.etag,
         last_modified=state.last_modified,
-        progress=run.progress.fetched,
+        progress=progress.fetched,
     )
 
 
@@ -169,25 +172,8 @@ def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[o
 # --- loading ----------------------------------------------------------------------
 
 
-def _report_ntriples(validation: FeedValidation, graph: str) -> bytes:
-    """The validation report with its blank nodes named inside the report graph."""
-    report = report_graph(validation)
-    names: dict[BNode, URIRef] = {}
-
-    def term(node):
-        if isinstance(node, BNode):
-            return names.setdefault(node, URIRef(f"{graph}#n{len(names)}"))
-        return node
-
-    lines = [f"{term(s).n3()} {p.n3()} {term(o).n3()} ." for s, p, o in report]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def accepted_ntriples(validation: FeedValidation) -> bytes:
-    lines = sorted(
-        {f"{t.subject} {t.predicate} {t.object} .\n" for t in validation.accepted_triples()}
-    )
-    return "".join(lines).encode("utf-8")
+    return validation.accepted_ntriples()
 
 
 def _record(run: _Run, source: Source, record: HarvestRecord, state: SourceState) -> None:
@@ -235,17 +221,6 @@ def _record(run: _Run, source: Source, record: HarvestRecord, state: SourceState
         (record.ended - record.started).total_seconds(),
         record.message or "",
     )
-
-
-def _load(run: _Run, source: Source, validation: FeedValidation, cache: ValidationCache) -> None:
-    files = SourceFiles(run.settings.data_dir, source.id)
-    files.mark_pending()
-    files.save_accepted(accepted_ntriples(validation))
-    files.save_cache(cache.to_json())
-    run.store.replace_graph(run.iris.source_graph(source.id), files.accepted())
-    report_iri = run.iris.report_graph(source.id)
-    run.store.replace_graph(report_iri, _report_ntriples(validation, report_iri))
-    files.clear_pending()
 
 
 def repair(store: Store, settings: Settings, iris: Iris) -> list[str]:
@@ -298,16 +273,36 @@ def _shrink_message(previous: int, now: int, share: float, source: str) -> tuple
     return fr, en
 
 
-def harvest_source(run: _Run, source: Source) -> Outcome:
-    files = SourceFiles(run.settings.data_dir, source.id)
+@dataclass
+class Prepared:
+    """A source fetched, parsed and validated, ready to load (what a worker sends back)."""
+
+    outcome: Outcome
+    record: HarvestRecord
+    state: SourceState
+    accepted: bytes = b""
+    report: bytes = b""
+    cache: dict | None = None
+
+
+def prepare_source(
+    settings: Settings,
+    source: Source,
+    accept_shrink: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+) -> Prepared:
+    """Everything but loading: fetch, parse, normalise, authority, takedown, validate and
+    the shrink guard. Pure CPU and network: it runs in a worker process."""
+    progress = progress or Progress()
+    files = SourceFiles(settings.data_dir, source.id)
     state = files.load_state()
-    started, clock = run.now(), time.monotonic()
+    started = _now()
     record = HarvestRecord(source.id, started, started, FAILED, shapes_version=shapes_version())
     outcome = Outcome(source.id, FAILED)
-    run.progress.start(source)
+    prepared = Prepared(outcome, record, state)
     try:
-        fetched = _obtain(source, state, run)
-        inputs = _inputs_digest(source, run.settings)
+        fetched = _obtain(source, state, settings, progress)
+        inputs = _inputs_digest(source, settings)
         record.etag, record.last_modified = fetched.etag, fetched.last_modified
         digest = hashlib.sha256(fetched.content).hexdigest() if not fetched.not_modified else None
         record.content_hash = digest or state.content_hash
@@ -316,54 +311,68 @@ def harvest_source(run: _Run, source: Source) -> Outcome:
         )
         if unchanged and state.last_loaded and not files.is_pending:
             outcome.status = record.status = UNCHANGED
-            outcome.accepted, outcome.rejected, outcome.warned = (
-                state.accepted,
-                state.rejected,
-                state.warned,
-            )
-            record.accepted, record.rejected, record.warned = outcome.accepted, 0, 0
+            outcome.accepted = record.accepted = state.accepted
+            outcome.rejected, outcome.warned = state.rejected, state.warned
             state.etag = fetched.etag or state.etag
             state.last_modified = fetched.last_modified or state.last_modified
-        else:
-            triples = normalise(_triples(source, fetched, run.settings), source.id)
-            authority = restrict(triples, source.namespaces, source.id)
-            split = split_records(authority.kept, source.id)
-            outcome.suppressed = _suppress(split, run.settings)
-            cache = ValidationCache.from_json(files.load_cache())
-            run.progress.validated(0, len(split.records))
-            validation = validate_split(split, source.id, cache=cache)
-            run.progress.validated(len(split.records), len(split.records))
-            outcome.accepted = record.accepted = len(validation.accepted)
-            outcome.rejected = record.rejected = len(validation.rejected)
-            outcome.warned = record.warned = len(validation.warned)
-            outcome.dropped = record.dropped = authority.dropped
-            outcome.revalidated = validation.revalidated
-            outcome.rejections = {
-                r.record.iri: sorted(r.violated_constraints()) for r in validation.rejected
-            }
-            share = run.settings.max_shrink
-            if (
-                state.accepted
-                and outcome.accepted < state.accepted * (1 - share)
-                and source.id not in run.accept_shrink
-            ):
-                outcome.status = record.status = HELD
-                outcome.message, outcome.message_en = _shrink_message(
-                    state.accepted, outcome.accepted, share, source.id
-                )
-            else:
-                _load(run, source, validation, cache)
-                outcome.status = record.status = LOADED
-                record.loaded = True
-                state.etag, state.last_modified = fetched.etag, fetched.last_modified
-                state.content_hash, state.inputs = digest, inputs
+            return prepared
+        triples = normalise(_triples(source, fetched, settings), source.id)
+        authority = restrict(triples, source.namespaces, source.id)
+        split = split_records(authority.kept, source.id)
+        outcome.suppressed = _suppress(split, settings)
+        cache = ValidationCache.from_json(files.load_cache())
+        progress.validated(0, len(split.records))
+        validation = validate_split(split, source.id, cache=cache)
+        progress.validated(len(split.records), len(split.records))
+        outcome.accepted = record.accepted = len(validation.accepted)
+        outcome.rejected = record.rejected = len(validation.rejected)
+        outcome.warned = record.warned = len(validation.warned)
+        outcome.dropped = record.dropped = authority.dropped
+        outcome.revalidated = validation.revalidated
+        outcome.rejections = {
+            r.record.iri: sorted(r.violated_constraints()) for r in validation.rejected
+        }
+        share = settings.max_shrink
+        if (
+            state.accepted
+            and outcome.accepted < state.accepted * (1 - share)
+            and source.id not in accept_shrink
+        ):
+            outcome.status = record.status = HELD
+            outcome.message, outcome.message_en = _shrink_message(
+                state.accepted, outcome.accepted, share, source.id
+            )
+            return prepared
+        outcome.status = record.status = LOADED
+        record.loaded = True
+        state.etag, state.last_modified = fetched.etag, fetched.last_modified
+        state.content_hash, state.inputs = digest, inputs
+        prepared.accepted = validation.accepted_ntriples()
+        prepared.report = report_ntriples(
+            validation, Iris(settings.base_iri).report_graph(source.id)
+        )
+        prepared.cache = cache.to_json()
     except FeedError as error:
         outcome.status = record.status = FAILED
         outcome.message, outcome.message_en = error.message("fr"), error.message("en")
+    return prepared
+
+
+def commit_source(run: _Run, source: Source, prepared: Prepared) -> Outcome:
+    """Load a prepared source (the writer's part) and record what happened."""
+    outcome, record = prepared.outcome, prepared.record
+    if record.loaded:
+        files = SourceFiles(run.settings.data_dir, source.id)
+        files.mark_pending()
+        files.save_accepted(prepared.accepted)
+        files.save_cache(prepared.cache or {})
+        run.store.replace_graph(run.iris.source_graph(source.id), prepared.accepted)
+        run.store.replace_graph(run.iris.report_graph(source.id), prepared.report)
+        files.clear_pending()
     record.message = outcome.message
     record.ended = run.now()
-    _record(run, source, record, state)
-    outcome.seconds = time.monotonic() - clock
+    _record(run, source, record, prepared.state)
+    outcome.seconds = (record.ended - record.started).total_seconds()
     run.progress.finish(outcome)
     return outcome
 
@@ -395,7 +404,8 @@ def harvest(
         for source_id in known_sources(settings.data_dir):
             if source_id not in by_id:
                 remove_source_data(store, settings, iris, source_id)
-        outcomes = [harvest_source(run, s) for s in selected if s.id not in disabled]
+        todo = [s for s in selected if s.id not in disabled]
+        outcomes = _run_sources(run, todo)
         store.publish()
     return outcomes
 
@@ -434,3 +444,76 @@ def suppress_now(settings: Settings, iri: str) -> list[str]:
             log.info("source=%s takedown=%s", source_id, iri)
         store.publish()
     return affected
+
+
+# --- running sources, in worker processes when there are several -------------------
+
+
+class _QueueProgress(Progress):
+    """Progress events of a worker, sent to the parent's display."""
+
+    def __init__(self, queue, source: str):
+        self.queue, self.source = queue, source
+
+    def fetched(self, size: int, total: int | None) -> None:
+        self.queue.put(("fetched", self.source, size, total))
+
+    def validated(self, done: int, total: int) -> None:
+        self.queue.put(("validated", self.source, done, total))
+
+
+_events = None
+
+
+def _init_worker(queue) -> None:
+    global _events
+    _events = queue
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+
+
+def _prepare_in_worker(settings: Settings, source: Source, accept_shrink: frozenset) -> Prepared:
+    return prepare_source(settings, source, accept_shrink, _QueueProgress(_events, source.id))
+
+
+def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
+    """Prepare sources in ``harvest_workers`` processes (the CPU-heavy part) while this
+    process, the only writer, loads each one as soon as it is ready."""
+    accept = frozenset(run.accept_shrink)
+    workers = min(run.settings.harvest_workers, len(sources))
+    if workers <= 1:
+        outcomes = []
+        for source in sources:
+            run.progress.start(source)
+            prepared = prepare_source(run.settings, source, accept, run.progress)
+            outcomes.append(commit_source(run, source, prepared))
+        return outcomes
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    by_id = {s.id: s for s in sources}
+    relay = threading.Thread(target=_relay, args=(queue, run.progress, by_id), daemon=True)
+    relay.start()
+    outcomes_by_id: dict[str, Outcome] = {}
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(queue,)
+        ) as pool:
+            futures = {pool.submit(_prepare_in_worker, run.settings, s, accept): s for s in sources}
+            for future in as_completed(futures):
+                source = futures[future]
+                outcomes_by_id[source.id] = commit_source(run, source, future.result())
+    finally:
+        queue.put(None)
+        relay.join(timeout=5)
+        queue.close()
+        queue.join_thread()
+    return [outcomes_by_id[s.id] for s in sources]
+
+
+def _relay(queue, progress: Progress, sources: dict[str, Source]) -> None:
+    started: set[str] = set()
+    while (event := queue.get()) is not None:
+        kind, source_id, done, total = event
+        if source_id not in started:
+            started.add(source_id)
+            progress.start(sources[source_id])
+        getattr(progress, kind)(done, total)

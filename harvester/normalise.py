@@ -27,10 +27,10 @@ _TYPE = ox.NamedNode(RDF_TYPE)
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
 _XSD_DATE = ox.NamedNode(XSD + "date")
 _ORGANIZATION = ox.NamedNode(SCHEMA + "Organization")
-_LOCATION = ox.NamedNode(SCHEMA + "location")
-_GEO = ox.NamedNode(SCHEMA + "geo")
-_LATITUDE = ox.NamedNode(SCHEMA + "latitude")
-_LONGITUDE = ox.NamedNode(SCHEMA + "longitude")
+_LOCATION_IRI = SCHEMA + "location"
+_GEO_IRI = SCHEMA + "geo"
+_LATITUDE_IRI = SCHEMA + "latitude"
+_LONGITUDE_IRI = SCHEMA + "longitude"
 _PRESENCE = ox.NamedNode(LTC + "Presence")
 _PRESENCE_ORG = ox.NamedNode(LTC + "organisation")
 _PRESENCE_PLACE = ox.NamedNode(LTC + "place")
@@ -50,19 +50,31 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _https_schema(term: Term) -> Term:
-    if isinstance(term, ox.NamedNode) and term.value.startswith(SCHEMA_HTTP):
-        return ox.NamedNode(SCHEMA + term.value[len(SCHEMA_HTTP) :])
-    if isinstance(term, ox.Literal) and term.datatype == _XSD_DATETIME and _DATE.match(term.value):
-        return ox.Literal(term.value, datatype=_XSD_DATE)
-    return term
-
-
-def _rewrite_terms(triples: list[ox.Triple]) -> list[ox.Triple]:
-    return [
-        ox.Triple(_https_schema(t.subject), _https_schema(t.predicate), _https_schema(t.object))
-        for t in triples
-    ]
+def _rewrite_terms(triples: list[ox.Triple]) -> tuple[list[ox.Triple], bool]:
+    """https schema.org and dates, in one pass; also says whether blank nodes occur.
+    Triples that need no change are kept as they are (most of them)."""
+    out: list[ox.Triple] = []
+    blank = False
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        changed = False
+        if p.value.startswith(SCHEMA_HTTP):
+            p, changed = ox.NamedNode(SCHEMA + p.value[len(SCHEMA_HTTP) :]), True
+        kind = type(o)
+        if kind is ox.NamedNode:
+            if o.value.startswith(SCHEMA_HTTP):
+                o, changed = ox.NamedNode(SCHEMA + o.value[len(SCHEMA_HTTP) :]), True
+        elif kind is ox.Literal:
+            if o.datatype == _XSD_DATETIME and _DATE.match(o.value):
+                o, changed = ox.Literal(o.value, datatype=_XSD_DATE), True
+        else:
+            blank = True
+        if type(s) is ox.BlankNode:
+            blank = True
+        elif s.value.startswith(SCHEMA_HTTP):
+            s, changed = ox.NamedNode(SCHEMA + s.value[len(SCHEMA_HTTP) :]), True
+        out.append(ox.Triple(s, p, o) if changed else t)
+    return out, blank
 
 
 class _Skolemiser:
@@ -129,18 +141,29 @@ def _skolemise(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
     return [ox.Triple(skolem.term(t.subject), t.predicate, skolem.term(t.object)) for t in triples]
 
 
-def _presences_from_location(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
-    organisations = {
-        t.subject for t in triples if t.predicate == _TYPE and t.object == _ORGANIZATION
-    }
-    kept: list[ox.Triple] = []
-    added: list[ox.Triple] = []
+def _derive(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
+    """Presences from the location shortcut, and WKT points from coordinates."""
+    organisations: set = set()
+    locations: list[ox.Triple] = []
+    geo_links: list[ox.Triple] = []
+    coordinates: dict = defaultdict(lambda: ([], []))
     for t in triples:
-        if (
-            t.predicate == _LOCATION
-            and t.subject in organisations
-            and isinstance(t.object, ox.NamedNode)
-        ):
+        predicate = t.predicate.value
+        if predicate == RDF_TYPE:
+            if t.object == _ORGANIZATION:
+                organisations.add(t.subject)
+        elif predicate == _LOCATION_IRI:
+            locations.append(t)
+        elif predicate == _LATITUDE_IRI:
+            coordinates[t.subject][0].append(t.object)
+        elif predicate == _LONGITUDE_IRI:
+            coordinates[t.subject][1].append(t.object)
+        elif predicate == _GEO_IRI:
+            geo_links.append(t)
+    added: list[ox.Triple] = []
+    shortcuts: set[ox.Triple] = set()
+    for t in locations:
+        if t.subject in organisations and isinstance(t.object, ox.NamedNode):
             presence = ox.NamedNode(
                 f"{genid_prefix(source)}presence-{_digest(t.subject.value + '|' + t.object.value)}"
             )
@@ -149,9 +172,19 @@ def _presences_from_location(triples: list[ox.Triple], source: str) -> list[ox.T
                 ox.Triple(presence, _PRESENCE_ORG, t.subject),
                 ox.Triple(presence, _PRESENCE_PLACE, t.object),
             ]
-        else:
-            kept.append(t)
-    return kept + added
+            shortcuts.add(t)
+    for t in geo_links:
+        if t.object not in coordinates:
+            continue
+        latitudes, longitudes = coordinates[t.object]
+        lat, lon = _number(latitudes), _number(longitudes)
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            continue
+        wkt = ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)
+        added += [ox.Triple(t.subject, _HAS_GEOMETRY, t.object), ox.Triple(t.object, _AS_WKT, wkt)]
+    if shortcuts:
+        triples = [t for t in triples if t not in shortcuts]
+    return triples + added
 
 
 def _number(values: list[Term]) -> float | None:
@@ -166,30 +199,9 @@ def _number(values: list[Term]) -> float | None:
         return None
 
 
-def _wkt_geometries(triples: list[ox.Triple]) -> list[ox.Triple]:
-    coordinates: dict[Term, dict[ox.NamedNode, list[Term]]] = defaultdict(lambda: defaultdict(list))
-    for t in triples:
-        if t.predicate in (_LATITUDE, _LONGITUDE):
-            coordinates[t.subject][t.predicate].append(t.object)
-    added: list[ox.Triple] = []
-    for t in triples:
-        if t.predicate != _GEO or t.object not in coordinates:
-            continue
-        lat = _number(coordinates[t.object][_LATITUDE])
-        lon = _number(coordinates[t.object][_LONGITUDE])
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            continue
-        added.append(ox.Triple(t.subject, _HAS_GEOMETRY, t.object))
-        added.append(
-            ox.Triple(t.object, _AS_WKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT))
-        )
-    return triples + added
-
-
 def normalise(triples: list[ox.Triple], source: str) -> list[ox.Triple]:
     """The feed's triples as the registry stores and validates them (duplicates removed)."""
-    triples = _rewrite_terms(triples)
-    triples = _skolemise(triples, source)
-    triples = _presences_from_location(triples, source)
-    triples = _wkt_geometries(triples)
-    return list(dict.fromkeys(triples))
+    triples, blank = _rewrite_terms(triples)
+    if blank:
+        triples = _skolemise(triples, source)
+    return list(dict.fromkeys(_derive(triples, source)))

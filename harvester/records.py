@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyoxigraph as ox
 
@@ -24,6 +25,11 @@ class Record:
     iri: str
     classes: list[str]
     triples: list[ox.Triple] = field(default_factory=list)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The record's statements as N-Triples lines (computed once: digests, loading)."""
+        return [f"{t.subject} {t.predicate} {t.object} .\n" for t in self.triples]
 
     @property
     def name(self) -> str | None:

@@ -378,6 +378,16 @@ _REWRITTEN_DATATYPES = frozenset(
     )
 )
 _HOURS = frozenset((XSD + "time", XSD + "dateTime"))
+_KEEP_DATATYPES = re.compile(
+    rb"\^\^<(" + b"|".join(re.escape(d.encode()) for d in sorted(_REWRITTEN_DATATYPES)) + rb")>"
+)
+_KEEP_HOUR_24 = re.compile(
+    rb'"(24:[^"]*|[^"]*T24:[^"]*)"\^\^<('
+    + re.escape((XSD + "time").encode())
+    + b"|"
+    + re.escape((XSD + "dateTime").encode())
+    + rb")>"
+)
 
 
 def _keep(
@@ -1314,6 +1324,17 @@ class CompiledShapes:
                     )
                     found.setdefault(result, None)
         return list(found)
+
+    def validate_ntriples(self, data: bytes) -> list[ShapeResult]:
+        """Validate N-Triples text: parsed and loaded in Rust, the fastest way in.
+
+        The literals the store would rewrite get the private datatype of :func:`_keep`
+        by a textual substitution, so results are those of :meth:`validate_triples`."""
+        data = _KEEP_DATATYPES.sub(rb"^^<" + _KEPT.encode() + rb"\1>", data)
+        data = _KEEP_HOUR_24.sub(rb'"\1"^^<' + _KEPT.encode() + rb"\2>", data)
+        store = ox.Store()
+        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        return self.validate(store)
 
     def validate_triples(self, triples: Iterable[ox.Triple]) -> list[ShapeResult]:
         """Load the triples into an in-memory store and validate them.

@@ -95,6 +95,11 @@ class FeedValidation:
     def accepted_triples(self) -> list[ox.Triple]:
         return [t for r in self.accepted for t in r.record.triples]
 
+    def accepted_ntriples(self) -> bytes:
+        """The accepted statements as sorted N-Triples: what the source's graph holds."""
+        lines = sorted({line for r in self.accepted for line in r.record.lines})
+        return "".join(lines).encode("utf-8")
+
     @property
     def report(self) -> Graph:
         return report_graph(self)
@@ -127,7 +132,7 @@ def constraint_messages(shape: str) -> dict[str, str]:
 
 # focus, shape, severity, path, value, value is an IRI
 RawResult = tuple[str, str, str, str | None, str | None, bool]
-Engine = Callable[[list[ox.Triple]], Iterable[RawResult]]
+Engine = Callable[[list[Record]], Iterable[RawResult]]
 
 
 def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode):
@@ -149,10 +154,10 @@ def rdflib_graph(triples: Iterable[ox.Triple]) -> Graph:
     return graph
 
 
-def pyshacl_engine(triples: list[ox.Triple]) -> Iterable[RawResult]:
+def pyshacl_engine(records: list[Record]) -> Iterable[RawResult]:
     """The reference engine: pyshacl over an rdflib copy of the data."""
     _conforms, report, _text = pyshacl.validate(
-        rdflib_graph(triples),
+        rdflib_graph(t for r in records for t in r.triples),
         shacl_graph=shapes_graph(),
         inference="none",
         abort_on_first=False,
@@ -180,10 +185,11 @@ def _compiled_shapes():
     return CompiledShapes.compile(shapes_graph())
 
 
-def sparql_engine(triples: list[ox.Triple]) -> Iterable[RawResult]:
+def sparql_engine(records: list[Record]) -> Iterable[RawResult]:
     """The fast engine: the shapes compiled to SPARQL over an in-memory pyoxigraph store,
     giving the same results as pyshacl (tests/test_shacl_sparql.py checks it)."""
-    for result in _compiled_shapes().validate_triples(triples):
+    data = "".join(line for r in records for line in r.lines).encode("utf-8")
+    for result in _compiled_shapes().validate_ntriples(data):
         value = result.value
         yield (
             result.focus.value,
@@ -203,8 +209,7 @@ DEFAULT_ENGINE = "sparql"
 
 
 def record_digest(record: Record) -> str:
-    lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in record.triples)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("".join(sorted(record.lines)).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -296,8 +301,7 @@ def validate_split(
         else:
             todo.append(iri)
     if todo:
-        triples = [t for iri in todo for t in split.records[iri].triples]
-        fresh = _charge(ENGINES[engine](triples), split)
+        fresh = _charge(ENGINES[engine]([split.records[iri] for iri in todo]), split)
         for iri in todo:
             findings[iri] = fresh.get(iri, [])
     if cache is not None:
@@ -314,6 +318,46 @@ def validate_triples(
 ) -> FeedValidation:
     """Validate the normalised triples of one feed; nothing is loaded anywhere."""
     return validate_split(split_records(triples, source), source, engine=engine)
+
+
+def _nt_literal(text: str, lang: str | None = None) -> str:
+    return str(ox.Literal(text, language=lang)) if lang else str(ox.Literal(text))
+
+
+def report_ntriples(validation: FeedValidation, report_iri: str) -> bytes:
+    """The ``sh:ValidationReport`` as N-Triples, its nodes named inside ``report_iri``
+    (written directly: building an rdflib graph of it costs more than validating)."""
+    sh = str(SH)
+    lines = [
+        f"<{report_iri}> <{RDF.type}> <{sh}ValidationReport> .",
+        f"<{report_iri}> <{sh}conforms> "
+        f'"{str(not any(r.findings for r in validation.results)).lower()}"^^<{XSD.boolean}> .',
+    ]
+    messages: dict[str, list[str]] = {}
+    n = 0
+    for result in validation.results:
+        for finding in result.findings:
+            n += 1
+            node = f"<{report_iri}#r{n}>"
+            if finding.constraint not in messages:
+                messages[finding.constraint] = [
+                    _nt_literal(text, lang)
+                    for lang, text in constraint_messages(finding.constraint).items()
+                ]
+            lines += [
+                f"<{report_iri}> <{sh}result> {node} .",
+                f"{node} <{RDF.type}> <{sh}ValidationResult> .",
+                f"{node} <{sh}focusNode> <{finding.focus}> .",
+                f"{node} <{sh}sourceShape> <{finding.constraint}> .",
+                f"{node} <{sh}resultSeverity> <{sh}{finding.severity}> .",
+            ]
+            if finding.path:
+                lines.append(f"{node} <{sh}resultPath> <{finding.path}> .")
+            if finding.value is not None:
+                value = f"<{finding.value}>" if finding.value_is_iri else _nt_literal(finding.value)
+                lines.append(f"{node} <{sh}value> {value} .")
+            lines += [f"{node} <{sh}resultMessage> {m} ." for m in messages[finding.constraint]]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def report_graph(validation: FeedValidation) -> Graph:

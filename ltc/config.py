@@ -38,6 +38,13 @@ class Settings:
         default=30,
         metadata={"help": "Days without a successful harvest after which a source is stale."},
     )
+    harvest_workers: int = field(
+        default=2,
+        metadata={
+            "help": "Processes that fetch, parse and validate feeds side by side while the "
+            "harvest's single writer loads them (1: everything in one process)."
+        },
+    )
     store_backend: str = field(
         default="embedded",
         metadata={

@@ -1,0 +1,165 @@
+"""Harvest benchmark: a national-scale federation served over HTTP on 127.0.0.1.
+
+Measures, in one run, on this machine: the cold harvest of every feed (wall time and
+peak memory), a re-harvest with nothing changed, a re-harvest with 1% of one feed's
+records changed, and the naive way (rdflib parse, whole-graph pyshacl, load) on the
+same feeds. Prints each figure beside its target; asserts nothing.
+
+    python benchmarks/harvest_benchmark.py [--places 100000] [--feeds 12]
+        [--naive-share 0.05]   # share of the federation the naive way is timed on
+                               # (then extrapolated per statement, and labelled so)
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from national_federation import generate
+
+from harvester.harvest import Outcome, harvest
+from ltc.config import load_settings
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder: Path) -> ThreadingHTTPServer:
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def timed_harvest(settings, label: str) -> tuple[float, list[Outcome]]:
+    started = time.perf_counter()
+    outcomes = harvest(settings)
+    seconds = time.perf_counter() - started
+    statuses = {o.status for o in outcomes}
+    accepted = sum(o.accepted for o in outcomes)
+    revalidated = sum(o.revalidated for o in outcomes)
+    print(
+        f"  {label:<34} {seconds:7.1f} s   statuses {sorted(statuses)}  "
+        f"accepted {accepted}  revalidated {revalidated}",
+        flush=True,
+    )
+    return seconds, outcomes
+
+
+def naive(folder: Path, sources: list[dict], share: float) -> tuple[float, int]:
+    """rdflib parse + whole-graph pyshacl + load, timed on a share of every feed."""
+    import pyoxigraph as ox
+    import pyshacl
+    from national_federation import network_triples, place_records
+    from rdflib import Graph
+
+    from harvester.validate import shapes_graph
+
+    statements = 0
+    started = time.perf_counter()
+    graph = Graph()
+    import random
+
+    from national_federation import _communes
+
+    communes = _communes()
+    for f, source in enumerate(sources):
+        rng = random.Random(f)
+        ns = f"https://{source['id']}.example.org/"
+        triples = network_triples(ns, f"<{ns}reseau>", source["id"])
+        count = int(source["places"] * share)
+        for i in range(count):
+            triples += place_records(rng, ns, f"<{ns}reseau>", i, communes, rng.random() < 0.02)
+        text = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+        graph.parse(data=text, format="nt")
+        statements += len(triples)
+    parsed = time.perf_counter()
+    pyshacl.validate(graph, shacl_graph=shapes_graph(), inference="none", allow_warnings=True)
+    validated = time.perf_counter()
+    store = ox.Store(str(folder / "naive-store"))
+    store.bulk_load(graph.serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
+    loaded = time.perf_counter()
+    print(
+        f"  naive on {statements} statements: parse {parsed - started:.1f} s, "
+        f"pyshacl {validated - parsed:.1f} s, load {loaded - validated:.1f} s",
+        flush=True,
+    )
+    return loaded - started, statements
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--places", type=int, default=100_000)
+    parser.add_argument("--feeds", type=int, default=12)
+    parser.add_argument("--naive-share", type=float, default=0.05)
+    parser.add_argument("--runs", type=int, default=1, help="cold harvests to take the median of")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; {args.places} places in {args.feeds} feeds")
+    with tempfile.TemporaryDirectory(prefix="ltc-bench-") as tmp:
+        folder = Path(tmp)
+        feeds = folder / "feeds"
+        server = serve(feeds)
+        url = f"http://127.0.0.1:{server.server_port}/"
+        sources = generate(feeds, args.places, args.feeds, url)
+        for s in sources:
+            s["places"] = args.places // args.feeds
+        total = sum(s["triples"] for s in sources)
+        print(f"federation: {total} statements, served at {url}")
+
+        cold_runs = []
+        for run in range(args.runs):
+            settings = load_settings(
+                overrides={
+                    "data_dir": str(folder / f"data-{run}"),
+                    "sources_file": str(feeds / "sources.toml"),
+                    "fetch_allow_networks": "127.0.0.1/32",
+                    "max_feed_bytes": 512 * 1024 * 1024,
+                },
+                environ={},
+            )
+            seconds, _ = timed_harvest(settings, f"cold harvest (run {run + 1})")
+            cold_runs.append(seconds)
+        cold = statistics.median(cold_runs)
+        rss = peak_rss_mb()
+        unchanged, _ = timed_harvest(settings, "re-harvest, nothing changed")
+        generate(feeds, args.places, args.feeds, url, changed_feed=0, changed_share=0.01)
+        changed, _ = timed_harvest(settings, "re-harvest, 1% of one feed changed")
+        naive_seconds, naive_statements = naive(folder, sources, args.naive_share)
+        naive_full = naive_seconds * total / naive_statements
+        server.shutdown()
+
+    print()
+    print(f"{'measure':<44} {'ours':>10} {'target':>14}")
+    print(f"{'cold harvest, all feeds (median)':<44} {cold:>9.1f}s {'<= 60 s':>14}")
+    print(f"{'peak RSS during the harvest':<44} {rss:>8.0f}MB {'<= 2048 MB':>14}")
+    print(f"{'re-harvest, nothing changed':<44} {unchanged:>9.1f}s {'<= 3 s':>14}")
+    print(f"{'re-harvest, 1% of one feed changed':<44} {changed:>9.1f}s {'<= 10 s':>14}")
+    print(
+        f"{'naive way (extrapolated from ' + format(args.naive_share, '.0%') + ')':<44} "
+        f"{naive_full:>9.1f}s {'':>14}"
+    )
+    print(f"{'naive / ours':<44} {naive_full / cold:>9.1f}x {'>= 2.5x':>14}")
+
+
+if __name__ == "__main__":
+    main()
