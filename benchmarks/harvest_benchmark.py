@@ -63,6 +63,13 @@ def timed_harvest(settings, label: str) -> tuple[float, list[Outcome]]:
         f"accepted {accepted}  revalidated {revalidated}",
         flush=True,
     )
+    stages: dict[str, float] = {}
+    for outcome in outcomes:
+        for stage, spent in outcome.timings.items():
+            stages[stage] = stages.get(stage, 0.0) + spent
+    if stages:
+        where = ", ".join(f"{stage} {spent:.1f}" for stage, spent in stages.items())
+        print(f"  {'':<34} seconds per stage, summed over feeds: {where}", flush=True)
     return seconds, outcomes
 
 

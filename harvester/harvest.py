@@ -15,6 +15,7 @@ import json
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ class Outcome:
     message: str | None = None
     message_en: str | None = None
     rejections: dict[str, list[str]] = field(default_factory=dict)  # record → constraints
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def failed(self) -> bool:
@@ -230,6 +232,7 @@ def repair(store: Store, settings: Settings, iris: Iris) -> list[str]:
         files = SourceFiles(settings.data_dir, source_id)
         if files.is_pending:
             store.replace_graph(iris.source_graph(source_id), files.accepted())
+            store.replace_graph(iris.report_graph(source_id), files.report())
             files.clear_pending()
             repaired.append(source_id)
             log.warning("source=%s repaired=true reason='interrupted load'", source_id)
@@ -273,6 +276,18 @@ def _shrink_message(previous: int, now: int, share: float, source: str) -> tuple
     return fr, en
 
 
+class _Stopwatch:
+    """Seconds spent in each stage, so that a slow harvest shows where its time goes."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings, self.last = timings, time.monotonic()
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
 @dataclass
 class Prepared:
     """A source fetched, parsed and validated, ready to load (what a worker sends back)."""
@@ -300,8 +315,10 @@ def prepare_source(
     record = HarvestRecord(source.id, started, started, FAILED, shapes_version=shapes_version())
     outcome = Outcome(source.id, FAILED)
     prepared = Prepared(outcome, record, state)
+    clock = _Stopwatch(outcome.timings)
     try:
         fetched = _obtain(source, state, settings, progress)
+        clock.lap("fetch")
         inputs = _inputs_digest(source, settings)
         record.etag, record.last_modified = fetched.etag, fetched.last_modified
         digest = hashlib.sha256(fetched.content).hexdigest() if not fetched.not_modified else None
@@ -316,14 +333,19 @@ def prepare_source(
             state.etag = fetched.etag or state.etag
             state.last_modified = fetched.last_modified or state.last_modified
             return prepared
-        triples = normalise(_triples(source, fetched, settings), source.id)
+        parsed = _triples(source, fetched, settings)
+        clock.lap("parse")
+        triples = normalise(parsed, source.id)
+        clock.lap("normalise")
         authority = restrict(triples, source.namespaces, source.id)
         split = split_records(authority.kept, source.id)
         outcome.suppressed = _suppress(split, settings)
+        clock.lap("records")
         cache = ValidationCache.from_json(files.load_cache())
         progress.validated(0, len(split.records))
         validation = validate_split(split, source.id, cache=cache)
         progress.validated(len(split.records), len(split.records))
+        clock.lap("validate")
         outcome.accepted = record.accepted = len(validation.accepted)
         outcome.rejected = record.rejected = len(validation.rejected)
         outcome.warned = record.warned = len(validation.warned)
@@ -352,6 +374,7 @@ def prepare_source(
             validation, Iris(settings.base_iri).report_graph(source.id)
         )
         prepared.cache = cache.to_json()
+        clock.lap("serialise")
     except FeedError as error:
         outcome.status = record.status = FAILED
         outcome.message, outcome.message_en = error.message("fr"), error.message("en")
@@ -363,12 +386,21 @@ def commit_source(run: _Run, source: Source, prepared: Prepared) -> Outcome:
     outcome, record = prepared.outcome, prepared.record
     if record.loaded:
         files = SourceFiles(run.settings.data_dir, source.id)
+        loading = time.monotonic()
+        # Without a pending marker (repair runs first), the files hold what the store holds.
+        previous, previous_report = files.accepted(), files.report()
         files.mark_pending()
         files.save_accepted(prepared.accepted)
+        files.save_report(prepared.report)
         files.save_cache(prepared.cache or {})
-        run.store.replace_graph(run.iris.source_graph(source.id), prepared.accepted)
-        run.store.replace_graph(run.iris.report_graph(source.id), prepared.report)
+        run.store.replace_graph(
+            run.iris.source_graph(source.id), prepared.accepted, previous=previous or None
+        )
+        run.store.replace_graph(
+            run.iris.report_graph(source.id), prepared.report, previous=previous_report or None
+        )
         files.clear_pending()
+        outcome.timings["load"] = time.monotonic() - loading
     record.message = outcome.message
     record.ended = run.now()
     _record(run, source, record, prepared.state)
@@ -430,13 +462,7 @@ def suppress_now(settings: Settings, iri: str) -> list[str]:
             triples = [q.triple for q in ox.parse(files.accepted(), format=ox.RdfFormat.N_TRIPLES)]
             split = split_records(triples, source_id)
             split.records.pop(iri, None)
-            kept = sorted(
-                {
-                    f"{t.subject} {t.predicate} {t.object} .\n"
-                    for r in split.records.values()
-                    for t in r.triples
-                }
-            )
+            kept = sorted({f"{t} .\n" for r in split.records.values() for t in r.triples})
             files.mark_pending()
             files.save_accepted("".join(kept).encode("utf-8"))
             store.replace_graph(iris.source_graph(source_id), files.accepted())

@@ -56,7 +56,7 @@ def _int(value: int) -> ox.Literal:
 
 
 def ntriples(triples: list[ox.Triple]) -> bytes:
-    return "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples).encode("utf-8")
+    return "".join(f"{t} .\n" for t in triples).encode("utf-8")
 
 
 def activity_triples(record: HarvestRecord, iris: Iris) -> list[ox.Triple]:

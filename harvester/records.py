@@ -29,7 +29,7 @@ class Record:
     @cached_property
     def lines(self) -> list[str]:
         """The record's statements as N-Triples lines (computed once: digests, loading)."""
-        return [f"{t.subject} {t.predicate} {t.object} .\n" for t in self.triples]
+        return [f"{t} .\n" for t in self.triples]
 
     @property
     def name(self) -> str | None:
@@ -70,21 +70,18 @@ def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
         while queue:
             node = queue.popleft()
             for t in outgoing.get(node, ()):
+                if type(t.object) is not ox.NamedNode or t.predicate == _TYPE:
+                    continue
                 target = t.object.value
-                if (
-                    isinstance(t.object, ox.NamedNode)
-                    and t.predicate != _TYPE
-                    and target in outgoing
-                    and target not in records
-                    and target not in owner
-                ):
+                if target in outgoing and target not in records and target not in owner:
                     owner[target] = iri
                     queue.append(target)
     ignored: list[ox.Triple] = []
-    for t in triples:
-        record_iri = owner.get(t.subject.value)
+    # Statements were grouped by subject above: hand each group over whole.
+    for subject, group in outgoing.items():
+        record_iri = owner.get(subject)
         if record_iri is None:
-            ignored.append(t)
+            ignored.extend(group)
         else:
-            records[record_iri].triples.append(t)
+            records[record_iri].triples.extend(group)
     return SplitFeed(records, owner, ignored)

@@ -2,9 +2,10 @@
 
 ``sources/<id>/`` holds: ``state.json`` (HTTP validators, content hash, last outcome),
 ``accepted.nt`` (the accepted statements last loaded: the truth the store is repaired
-from), ``validation-cache.json`` (findings by record content), ``history.jsonl`` (one
-line per harvest) and, only while the store is being changed, ``pending``.
-Every file is replaced atomically (write, fsync, rename).
+from), ``report.nt`` (the validation report loaded with them), ``validation-cache.json``
+(findings by record content), ``history.jsonl`` (one line per harvest) and, only while
+the store is being changed, ``pending``. Every file is replaced atomically (write,
+fsync, rename).
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ class SourceFiles:
 
     def save_accepted(self, ntriples: bytes) -> None:
         write_atomically(self.accepted_path, ntriples)
+
+    def report(self) -> bytes:
+        try:
+            return (self.folder / "report.nt").read_bytes()
+        except OSError:
+            return b""
+
+    def save_report(self, ntriples: bytes) -> None:
+        write_atomically(self.folder / "report.nt", ntriples)
 
     def load_cache(self) -> dict[str, Any]:
         try:

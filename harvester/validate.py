@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 
 import pyoxigraph as ox
@@ -212,6 +212,17 @@ def record_digest(record: Record) -> str:
     return hashlib.sha256("".join(sorted(record.lines)).encode("utf-8")).hexdigest()[:32]
 
 
+def astuple(finding: Finding) -> list:
+    return [
+        finding.constraint,
+        finding.severity,
+        finding.focus,
+        finding.path,
+        finding.value,
+        finding.value_is_iri,
+    ]
+
+
 @dataclass
 class ValidationCache:
     """Findings of each record by content digest, valid for one version of the shapes."""
@@ -220,10 +231,11 @@ class ValidationCache:
     records: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
+        # Findings as plain tuples: dataclasses.asdict costs more than validating.
         return {
             "shapes": self.shapes,
             "records": {
-                iri: [digest, [asdict(f) for f in findings]]
+                iri: [digest, [astuple(f) for f in findings]]
                 for iri, (digest, findings) in self.records.items()
             },
         }
@@ -233,7 +245,7 @@ class ValidationCache:
         if data.get("shapes") != shapes_version():
             return cls(shapes_version())
         records = {
-            iri: (digest, [Finding(**f) for f in findings])
+            iri: (digest, [Finding(*f) for f in findings])
             for iri, (digest, findings) in data.get("records", {}).items()
         }
         return cls(data["shapes"], records)

@@ -80,7 +80,7 @@ class Store(abc.ABC):
         """The graph's content as N-Triples (empty if the graph does not exist)."""
 
     @abc.abstractmethod
-    def replace_graph(self, graph: str, ntriples: bytes) -> None:
+    def replace_graph(self, graph: str, ntriples: bytes, previous: bytes | None = None) -> None:
         """Make the graph hold exactly ``ntriples`` (empty content drops the graph)."""
 
     def apply_delta(self, graph: str, remove: bytes, add: bytes) -> None:

@@ -228,7 +228,7 @@ class RemoteStore(Store):
         )
         return b"" if response.status_code == 404 else response.content
 
-    def replace_graph(self, graph: str, ntriples: bytes) -> None:
+    def replace_graph(self, graph: str, ntriples: bytes, previous: bytes | None = None) -> None:
         """Make the graph hold exactly ``ntriples`` in one request, so the server's
         readers see the old or the new graph, never a mix.
 
@@ -239,6 +239,8 @@ class RemoteStore(Store):
         needs ~48 s to PUT 300 000 triples over an existing graph, which it clears and
         reloads in a transaction, but ~5 s to read it back and apply a 1 % difference.
         Empty content drops the graph. Invalid N-Triples are refused before sending.
+        ``previous``, when the caller knows the graph's current content, saves reading
+        it back.
         """
         self._require_writer()
         node = graph_node(graph, writing=True)
@@ -246,7 +248,7 @@ class RemoteStore(Store):
         if not new_lines:
             self.drop_graph(graph)
             return
-        stored = self.graph_ntriples(graph)
+        stored = self.graph_ntriples(graph) if previous is None else previous
         old_lines, old_blank = canonical_lines(stored, f"the content of <{graph}> on the server")
         if not old_lines or new_blank or old_blank:
             self._upload("PUT", self.graph_store_url, f"replacing <{graph}>", ntriples, graph)
