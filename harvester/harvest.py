@@ -10,6 +10,7 @@ publishes it at the end.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -50,6 +51,7 @@ from harvester.validate import (
     shapes_version,
     validate_split,
 )
+from ltc import resources
 from ltc.config import Settings
 from ltc.iris import Iris
 from ltc.store import Store, open_store
@@ -146,9 +148,22 @@ def _obtain(
     )
 
 
+@functools.cache
+def _contract_version() -> str:
+    """The JSON-LD contexts decide how feeds are read: a change means reading them again."""
+    digest = hashlib.sha256(resources.read_bytes("ontology", "context.jsonld"))
+    digest.update(resources.read_bytes("ontology", "contexts/schemaorg.jsonld"))
+    return digest.hexdigest()[:16]
+
+
 def _inputs_digest(source: Source, settings: Settings) -> str:
     """What else than the feed's bytes decides the outcome: when it changes, redo all."""
-    parts = [shapes_version(), repr(source), takedown.digest(settings.data_dir)]
+    parts = [
+        shapes_version(),
+        _contract_version(),
+        repr(source),
+        takedown.digest(settings.data_dir),
+    ]
     if source.mapping:
         parts.append(hashlib.sha256(source.read_local(source.mapping)).hexdigest())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
