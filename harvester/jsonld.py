@@ -39,18 +39,20 @@ def pinned_contexts() -> dict[str, Any]:
 
 
 def json_depth(document: Any, stop_after: int = 1_000_000) -> int:
-    """Deepest nesting of arrays/objects of a parsed JSON document, without recursion."""
-    deepest = 0
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if deepest > stop_after:
-                break
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+    """Deepest nesting of arrays/objects of a parsed JSON document, level by level
+    (no recursion; list comprehensions keep it cheap on large feeds)."""
+    containers = (dict, list)
+    level = [document] if isinstance(document, containers) else []
+    depth = 0
+    while level and depth <= stop_after:
+        depth += 1
+        level = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if isinstance(child, containers)
+        ]
+    return depth
 
 
 def _too_deep(depth: int | str, max_depth: int) -> FeedError:
