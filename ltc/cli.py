@@ -23,6 +23,7 @@ from ltc.harvest_cli import (
     sources_command,
     takedown_command,
 )
+from ltc.serve_cli import serve_command
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -188,5 +189,11 @@ def show_config() -> None:
         click.echo(f"    {env_name(f.name)} — {f.metadata['help']}")
 
 
-for _command in (harvest_command, sources_command, takedown_command, convert_command):
+for _command in (
+    harvest_command,
+    sources_command,
+    takedown_command,
+    convert_command,
+    serve_command,
+):
     main.add_command(_command)

@@ -94,6 +94,30 @@ class Settings:
         default=5_000_000,
         metadata={"help": "Most statements accepted from one feed."},
     )
+    sparql_timeout: float = field(
+        default=10.0,
+        metadata={"help": "Seconds a public SPARQL query may run before it is stopped (503)."},
+    )
+    sparql_max_rows: int = field(
+        default=10_000,
+        metadata={"help": "Most rows (or triples) a public SPARQL answer holds; more are cut."},
+    )
+    sparql_max_depth: int = field(
+        default=64,
+        metadata={"help": "Deepest nesting of { ( [ accepted in a public SPARQL query."},
+    )
+    sparql_max_body: int = field(
+        default=64 * 1024,
+        metadata={"help": "Largest SPARQL request body or query text, in bytes (413 beyond)."},
+    )
+    sparql_rate_limit: int = field(
+        default=120,
+        metadata={"help": "SPARQL requests per minute allowed to one client address (429 beyond)."},
+    )
+    sparql_workers: int = field(
+        default=2,
+        metadata={"help": "Worker processes of each web process that run public SPARQL queries."},
+    )
 
 
 ENV_PREFIX = "LTC_"
