@@ -31,13 +31,14 @@ from harvester.adapters import adapt, load_mapping
 from harvester.authority import restrict
 from harvester.catalog import Source, load_catalog
 from harvester.errors import FeedError
-from harvester.feed import parse_limits
+from harvester.feed import default_base, parse_limits
 from harvester.fetch import FetchResult, fetch, policy_from
 from harvester.normalise import normalise
 from harvester.parse import parse_feed
 from harvester.provenance import (
     HarvestRecord,
     activity_triples,
+    forget_source_description,
     ntriples,
     replace_source_description,
     source_triples,
@@ -45,7 +46,6 @@ from harvester.provenance import (
 from harvester.records import SplitFeed, split_records
 from harvester.state import SourceFiles, SourceState, known_sources, write_atomically
 from harvester.validate import (
-    FeedValidation,
     ValidationCache,
     report_ntriples,
     shapes_version,
@@ -175,7 +175,7 @@ def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[o
         mapping = load_mapping(source.read_local(source.mapping))
         data = json.dumps(adapt(data, source.adapter, mapping), ensure_ascii=False).encode()
         syntax, content_type = "json-ld", None
-    base = fetched.url if source.is_remote else f"tag:w3id.org,2026:ltc/relative/{source.id}/"
+    base = fetched.url if source.is_remote else default_base(source.id)
     return parse_feed(
         data,
         syntax=syntax,
@@ -187,10 +187,6 @@ def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[o
 
 
 # --- loading ----------------------------------------------------------------------
-
-
-def accepted_ntriples(validation: FeedValidation) -> bytes:
-    return validation.accepted_ntriples()
 
 
 def _record(run: _Run, source: Source, record: HarvestRecord, state: SourceState) -> None:
@@ -258,11 +254,7 @@ def remove_source_data(store: Store, settings: Settings, iris: Iris, source_id: 
     """Everything the registry holds from a source: graphs, description, state."""
     store.drop_graph(iris.source_graph(source_id))
     store.drop_graph(iris.report_graph(source_id))
-    source_iri = iris.source(source_id)
-    store.update(
-        f"DELETE WHERE {{ GRAPH <{iris.meta_graph}> {{ <{source_iri}> ?p ?o }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{iris.meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }}"
-    )
+    store.update(forget_source_description(iris.meta_graph, iris.source(source_id)))
     SourceFiles(settings.data_dir, source_id).remove()
     log.info("source=%s status=removed", source_id)
 

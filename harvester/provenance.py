@@ -121,11 +121,18 @@ def source_triples(
     return out
 
 
+def forget_source_description(meta_graph: str, source_iri: str) -> str:
+    """A SPARQL Update removing what the metadata graph says of a source."""
+    return (
+        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}> ?p ?o }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }}"
+    )
+
+
 def replace_source_description(meta_graph: str, source_iri: str, triples: list[ox.Triple]) -> str:
     """One SPARQL Update replacing what the metadata graph says of a source."""
     body = ntriples(triples).decode("utf-8")
     return (
-        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}> ?p ?o }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }} ;\n"
+        f"{forget_source_description(meta_graph, source_iri)} ;\n"
         f"INSERT DATA {{ GRAPH <{meta_graph}> {{\n{body}}} }}"
     )

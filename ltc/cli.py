@@ -11,10 +11,12 @@ import click
 
 from harvester.errors import FeedError
 from harvester.feed import check_feed, source_id_for
+from harvester.parse import syntax_names
 from harvester.report import dumps_json, json_report, text_report, turtle_report
 from ltc import __version__
 from ltc import demo as example_federation
-from ltc.config import ConfigError, Settings, env_name, load_settings
+from ltc.cli_settings import command_settings
+from ltc.config import Settings, env_name
 from ltc.harvest_cli import (
     TerminalProgress,
     convert_command,
@@ -26,13 +28,6 @@ from ltc.harvest_cli import (
 from ltc.serve_cli import serve_command
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,13 +45,13 @@ def _read_input(target: str) -> tuple[bytes, str | None]:
     if target.startswith(("http://", "https://")):
         from harvester.fetch import fetch_for_validation
 
-        return fetch_for_validation(target, _settings())
+        return fetch_for_validation(target, command_settings())
     if target == "-":
         return sys.stdin.buffer.read(), None
     path = Path(target)
     try:
         size = path.stat().st_size
-        limit = _settings().max_feed_bytes
+        limit = command_settings().max_feed_bytes
         if size > limit:
             raise FeedError(
                 f"fichier trop gros ({size} octets, {limit} au plus)",
@@ -89,7 +84,7 @@ def _read_input(target: str) -> tuple[bytes, str | None]:
 )
 @click.option(
     "--syntax",
-    type=click.Choice(["turtle", "trig", "n-triples", "n-quads", "rdf-xml", "json-ld"]),
+    type=click.Choice(syntax_names()),
     default=None,
     help="Syntax of the feeds (default: from the extension or the content).",
 )
@@ -119,7 +114,7 @@ def validate(
     problems. Exit status: 0 nothing would be rejected, 1 records would be rejected,
     2 a feed cannot be read or parsed (the highest over all feeds).
     """
-    settings = _settings()
+    settings = command_settings()
     status = EXIT_OK
     validations, reports, errors = [], [], []
     for target in feeds:
@@ -161,7 +156,7 @@ def demo() -> None:
     and its rejected records are compared with examples/expected.json. Exit status 0
     when every outcome matches.
     """
-    settings = _settings()
+    settings = command_settings()
     if settings.sources_file:
         raise click.ClickException(
             "ltc demo uses the bundled example federation: unset LTC_SOURCES_FILE"
@@ -183,7 +178,7 @@ def demo() -> None:
 @main.command("config")
 def show_config() -> None:
     """Print every setting with its value and its LTC_… variable."""
-    settings = _settings()
+    settings = command_settings()
     for f in fields(Settings):
         click.echo(f"{f.name} = {json.dumps(str(getattr(settings, f.name)))}")
         click.echo(f"    {env_name(f.name)} — {f.metadata['help']}")

@@ -16,8 +16,6 @@ from harvester.adapters import load_mapping
 from harvester.catalog import CatalogError, catalog_turtle, load_catalog
 from harvester.errors import FeedError
 from harvester.harvest import (
-    FAILED,
-    HELD,
     HarvestError,
     Outcome,
     Progress,
@@ -28,7 +26,8 @@ from harvester.harvest import (
     suppress_now,
 )
 from harvester.state import SourceFiles
-from ltc.config import Settings, load_settings
+from ltc.cli_settings import command_settings
+from ltc.config import Settings
 from ltc.iris import Iris
 from ltc.store import StoreError, open_store
 
@@ -39,13 +38,6 @@ STATUS_FR = {
     "held": "RETENU",
     None: "jamais moissonné",
 }
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
 
 
 def log_to_file(settings: Settings) -> None:
@@ -124,7 +116,7 @@ def harvest_command(sources: tuple[str, ...], accept_shrink: tuple[str, ...]) ->
     error) or was held by the shrink guard; rejected records, warnings and unchanged
     feeds are not failures.
     """
-    settings = _settings()
+    settings = command_settings()
     log_to_file(settings)
     try:
         outcomes = harvest(
@@ -136,7 +128,7 @@ def harvest_command(sources: tuple[str, ...], accept_shrink: tuple[str, ...]) ->
     except (HarvestError, CatalogError, StoreError) as error:
         raise click.ClickException(str(error)) from error
     _summary(outcomes)
-    sys.exit(1 if any(o.status in (FAILED, HELD) for o in outcomes) else 0)
+    sys.exit(1 if any(o.failed for o in outcomes) else 0)
 
 
 def _is_stale(last_success: str | None, settings: Settings) -> bool:
@@ -184,7 +176,7 @@ def sources_command(ctx: click.Context, output_format: str) -> None:
     """List the catalog's sources with their last harvest status."""
     if ctx.invoked_subcommand:
         return
-    settings = _settings()
+    settings = command_settings()
     try:
         if output_format == "turtle":
             click.echo(catalog_turtle(load_catalog(settings), settings.base_iri))
@@ -209,7 +201,7 @@ def sources_command(ctx: click.Context, output_format: str) -> None:
 @click.argument("source")
 def sources_remove(source: str) -> None:
     """Remove a source's data from the store and stop harvesting it (see `enable`)."""
-    settings = _settings()
+    settings = command_settings()
     if source not in {s.id for s in load_catalog(settings)}:
         raise click.ClickException(f"unknown source: {source}")
     iris = Iris(settings.base_iri)
@@ -227,7 +219,7 @@ def sources_remove(source: str) -> None:
 @click.argument("source")
 def sources_enable(source: str) -> None:
     """Harvest a removed source again from the next harvest on."""
-    settings = _settings()
+    settings = command_settings()
     set_disabled(settings.data_dir, source, False)
     click.echo(f"{source} : source réactivée")
 
@@ -242,7 +234,7 @@ def takedown_command() -> None:
 @click.option("--reason", required=True, help="Why the record is suppressed (kept in the list).")
 def takedown_add(iri: str, reason: str) -> None:
     """Suppress the record IRI now and in every later harvest."""
-    settings = _settings()
+    settings = command_settings()
     try:
         takedown_list.add(settings.data_dir, iri, reason)
         sources = suppress_now(settings, iri)
@@ -257,7 +249,7 @@ def takedown_add(iri: str, reason: str) -> None:
 @takedown_command.command("list")
 def takedown_show() -> None:
     """Print the takedown list."""
-    for entry in takedown_list.load(_settings().data_dir).values():
+    for entry in takedown_list.load(command_settings().data_dir).values():
         click.echo(f"{entry.date}  {entry.iri}  {entry.reason}")
 
 
@@ -265,7 +257,7 @@ def takedown_show() -> None:
 @click.argument("iri")
 def takedown_remove(iri: str) -> None:
     """Take IRI off the list; it comes back with its source's next harvest."""
-    if not takedown_list.remove(_settings().data_dir, iri):
+    if not takedown_list.remove(command_settings().data_dir, iri):
         raise click.ClickException(f"not in the takedown list: {iri}")
     click.echo(f"{iri} : retirée de la liste ; elle reviendra au prochain moissonnage")
 

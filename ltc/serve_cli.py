@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ltc.config import ConfigError, load_settings
+from ltc.cli_settings import command_settings
 
 SERVER_THREADS = 8
 
@@ -18,10 +18,7 @@ def serve_command(host: str, port: int) -> None:
 
     from registry.app import create_app
 
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from error
+    settings = command_settings()
     app = create_app(settings)
     click.echo(f"Registre LTC : http://{host}:{port}/sparql (données : {settings.data_dir})")
     waitress.serve(

@@ -395,10 +395,9 @@ def test_a_harvest_killed_during_the_load_leaves_no_mix(make_settings, backend, 
 
 def graph_of_content(settings, data: bytes) -> bytes:
     """What the source graph holds once ``data`` is accepted (every record of it is valid)."""
-    from harvester.harvest import accepted_ntriples
     from harvester.normalise import normalise
     from harvester.parse import parse_feed
     from harvester.validate import validate_triples
 
     triples = normalise(parse_feed(data, syntax="turtle"), "net")
-    return accepted_ntriples(validate_triples(triples, "net"))
+    return validate_triples(triples, "net").accepted_ntriples()

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from harvester.errors import FeedError
+from harvester.jsonld import load_json
 
 if TYPE_CHECKING:
     from harvester.adapters import Mapping, Row
@@ -129,47 +130,11 @@ def _at(entry: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _depth(document: Any) -> int:
-    """Deepest nesting of arrays and objects, without recursion."""
-    deepest = 0
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                break
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def _too_deep(depth: str) -> FeedError:
-    return FeedError(
-        f"document JSON trop imbriqué ({depth} niveaux, {MAX_JSON_DEPTH} au plus)",
-        f"JSON document nested too deeply ({depth} levels, at most {MAX_JSON_DEPTH})",
-    )
-
-
 def read(data: bytes, mapping: Mapping) -> list[Row]:
     """The entries of a GoGoCarto export, or a FeedError saying why it is not one."""
     from harvester.adapters import Row, check_rows, decode
 
-    text = decode(data, "JSON")
-    try:
-        document = json.loads(text)
-    except RecursionError as error:  # the json module's own guard
-        raise _too_deep("> 900") from error
-    except json.JSONDecodeError as error:
-        raise FeedError(
-            f"ce n'est pas du JSON : {error.msg}",
-            f"this is not JSON: {error.msg}",
-            line=error.lineno,
-            column=error.colno,
-        ) from error
-    depth = _depth(document)
-    if depth > MAX_JSON_DEPTH:
-        raise _too_deep(str(depth))
+    document = load_json(decode(data, "JSON").encode("utf-8"), MAX_JSON_DEPTH)
     if isinstance(document, dict) and ("@context" in document or "@graph" in document):
         raise FeedError(
             "c'est déjà du JSON-LD, pas un export GoGoCarto : validez-le directement",
