@@ -15,6 +15,7 @@ from harvester.parse import syntax_names
 from harvester.report import dumps_json, json_report, text_report, turtle_report
 from ltc import __version__
 from ltc import demo as example_federation
+from ltc.backup_cli import backup_command, restore_command
 from ltc.cli_settings import command_settings
 from ltc.config import Settings, env_name
 from ltc.harvest_cli import (
@@ -190,5 +191,7 @@ for _command in (
     takedown_command,
     convert_command,
     serve_command,
+    backup_command,
+    restore_command,
 ):
     main.add_command(_command)

@@ -118,6 +118,28 @@ class Settings:
         default=2,
         metadata={"help": "Worker processes of each web process that run public SPARQL queries."},
     )
+    harvest_every: float = field(
+        default=0.0,
+        metadata={
+            "help": "Minutes between the harvests `ltc serve` runs itself, the first at start "
+            "(0: none; use cron and `ltc harvest`). Several serve processes: one at a time."
+        },
+    )
+    assets_dir: Path = field(
+        default=Path("node_modules"),
+        metadata={
+            "help": "Folder of the front-end packages installed by `npm ci` (Leaflet…), "
+            "served under /vendor/."
+        },
+    )
+    tile_url: str = field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        metadata={"help": "Map tile URL template the public pages' map loads in the browser."},
+    )
+    tile_attribution: str = field(
+        default="© les contributeurs d'OpenStreetMap",
+        metadata={"help": "Credit shown on the map for its tiles."},
+    )
 
 
 ENV_PREFIX = "LTC_"

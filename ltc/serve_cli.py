@@ -1,6 +1,11 @@
-"""``ltc serve``: the registry's web application behind waitress (never Flask's debug server)."""
+"""``ltc serve``: the registry's web application behind waitress (never Flask's debug
+server), with structured access logs and, when ``harvest_every`` is set, the harvest on
+a schedule."""
 
 from __future__ import annotations
+
+import logging
+import sys
 
 import click
 
@@ -13,19 +18,35 @@ SERVER_THREADS = 8
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def serve_command(host: str, port: int) -> None:
-    """Serve the registry (SPARQL endpoint at /sparql, /health) with waitress."""
+    """Serve the registry: public pages at /, API at /api, SPARQL at /sparql, /health.
+
+    Access logs go to standard output as JSON lines, without the positions people
+    search from. LTC_HARVEST_EVERY=minutes also harvests on a schedule.
+    """
     import waitress
 
+    from registry.access_log import AccessLog
     from registry.app import create_app
+    from registry.scheduler import HarvestSchedule
 
     settings = command_settings()
     app = create_app(settings)
-    click.echo(f"Registre LTC : http://{host}:{port}/sparql (données : {settings.data_dir})")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("ltc.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if settings.harvest_every > 0:
+        HarvestSchedule(settings).start()
+        click.echo(f"Moissonnage au démarrage puis toutes les {settings.harvest_every:g} min.")
+    click.echo(f"Registre LTC : http://{host}:{port}/ (données : {settings.data_dir})")
     waitress.serve(
-        app,
+        AccessLog(app),
         host=host,
         port=port,
         threads=SERVER_THREADS,
-        max_request_body_size=max(settings.sparql_max_body, 1024 * 1024) * 4,
+        max_request_body_size=max(settings.sparql_max_body, settings.max_feed_bytes) + 1024 * 1024,
         ident="ltc-registry",
     )

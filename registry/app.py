@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import atexit
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ltc.config import Settings, load_settings
+from ltc.iris import Iris
 from ltc.store import Store, StoreError, open_store
+from registry.directory import Directory
+from registry.places import SearchError
 from registry.query_workers import QueryFailed, QueryInvalid, QueryPool, QueryTimeout
 from registry.rate_limit import RateLimited, TokenBuckets
 from registry.sparql_guard import QueryRefused
+from registry.spatial import IndexHolder
 
 _LOCK = threading.Lock()
 
@@ -36,9 +41,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["ltc_rate_limit"] = TokenBuckets(settings.sparql_rate_limit)
 
-    from registry.sparql import blueprint as sparql_blueprint
+    from registry import api, dataset, linked_data, sources, sparql, validator
 
-    app.register_blueprint(sparql_blueprint)
+    for area in (sparql, api, linked_data, sources, validator, dataset):
+        app.register_blueprint(area.blueprint)
     app.add_url_rule("/health", "health", health)
     _register_errors(app)
     return app
@@ -49,7 +55,7 @@ def app_settings() -> Settings:
     return current_app.config["LTC_SETTINGS"]
 
 
-def _store() -> Store:
+def read_store() -> Store:
     """The process's read-only store handle, reopened on a newer snapshot."""
     extensions = current_app.extensions
     with _LOCK:
@@ -65,10 +71,32 @@ def _store() -> Store:
 
 def current_generation() -> str:
     """The published generation readers see now (StoreError when none yet)."""
-    generation = _store().generation()
+    generation = read_store().generation()
     if not generation:
         raise StoreError("nothing has been published yet: run `ltc harvest` first")
     return generation
+
+
+def directory() -> Directory:
+    """The in-memory directory of the published generation (places, names, sources),
+    rebuilt in the background when a harvest publishes a new one."""
+    extensions = current_app.extensions
+    with _LOCK:
+        holder = extensions.get("ltc_directory")
+        if holder is None:
+            settings = app_settings()
+            iris = Iris(settings.base_iri)
+            holder = IndexHolder(
+                open_store(settings, writer=False),
+                build=lambda store: Directory.from_store(store, iris),
+            )
+            extensions["ltc_directory"] = holder
+    return holder.index()
+
+
+def now() -> datetime:
+    """The current moment, aware (what "ouvert maintenant" refers to)."""
+    return datetime.now(UTC)
 
 
 def query_pool() -> QueryPool:
@@ -98,7 +126,7 @@ def health() -> tuple[Response, int]:
     try:
         return jsonify(status="ok", generation=current_generation()), 200
     except StoreError:
-        current_app.logger.warning("health: no snapshot published", exc_info=True)
+        current_app.logger.warning("health: nothing published yet")
         return jsonify(status="unavailable", generation=None), 503
 
 
@@ -115,6 +143,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(QueryRefused)
     def refused(error: QueryRefused) -> Response:
         return text_error(error.status, error.message_fr, error.message_en)
+
+    @app.errorhandler(SearchError)
+    def bad_search(error: SearchError) -> Response:
+        return text_error(400, error.message_fr, error.message_en)
 
     @app.errorhandler(QueryInvalid)
     def invalid(error: QueryInvalid) -> Response:

@@ -7,13 +7,16 @@ killable worker (timeout, row cap). Errors are answered by ``registry.app``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ltc.resources import folder
 from registry.app import app_settings, current_generation, query_pool, rate_limiter
+from registry.query_workers import QueryAnswer
 from registry.sparql_guard import QueryInfo, QueryRefused, check_graph_iris, check_query
 
 blueprint = Blueprint("sparql", __name__)
@@ -51,18 +54,6 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match",
     "Access-Control-Max-Age": "86400",
 }
-EDITOR_PLACEHOLDER = """<!doctype html>
-<html lang="fr">
-<head><meta charset="utf-8"><title>Point d'accès SPARQL — registre LTC</title></head>
-<body>
-<main>
-<h1>Point d'accès SPARQL du registre LTC</h1>
-<p>Un éditeur de requêtes arrive bientôt sur cette page. En attendant, envoyez vos
-requêtes SPARQL 1.1 à cette adresse (paramètre <code>query</code>, en GET ou en POST).</p>
-</main>
-</body>
-</html>
-"""
 
 
 @blueprint.before_request
@@ -92,7 +83,7 @@ def sparql() -> Response:
                 "SPARQL updates are refused: this endpoint is read-only",
             )
         if "text/html" in request.accept_mimetypes.values():
-            return _editor_placeholder()
+            return editor_page(example_query(request.args.get("example", "")))
         raise QueryRefused(
             "paramètre query manquant (GET ?query=…, ou POST)",
             "missing query parameter (GET ?query=…, or POST)",
@@ -105,8 +96,12 @@ def sparql() -> Response:
         max_depth=settings.sparql_max_depth,
         allowed_graph_prefixes=allowed,
     )
-    result_format = _negotiate(info)
-    etag = _etag(current_generation(), query, result_format, default_graphs, named_graphs)
+    as_page = request.values.get("format") == "html"
+    if as_page:  # the query page's own answer: a table (solutions) or Turtle (graphs)
+        result_format = "turtle" if info.form in ("CONSTRUCT", "DESCRIBE") else "json"
+    else:
+        result_format = _negotiate(info)
+    etag = _etag(current_generation(), query, result_format, as_page, default_graphs, named_graphs)
     if etag in request.if_none_match:
         return _cacheable(Response(status=304), etag)
     answer = query_pool().run(
@@ -115,6 +110,8 @@ def sparql() -> Response:
         named_graphs=named_graphs or None,
         result_format=result_format,
     )
+    if as_page:
+        return _cacheable(editor_page(query, answer), etag)
     response = Response(answer.body, mimetype=answer.media_type)
     if answer.media_type.startswith("text/"):
         response.charset = "utf-8"
@@ -172,8 +169,8 @@ def _negotiate(info: QueryInfo) -> str:
     return offered[best] if best else next(iter(offered.values()))
 
 
-def _etag(generation: str, query: str, result_format: str, *graphs: list[str]) -> str:
-    key = json.dumps([generation, query, result_format, *graphs], ensure_ascii=False)
+def _etag(generation: str, query: str, result_format: str, *parts: object) -> str:
+    key = json.dumps([generation, query, result_format, *parts], ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -183,8 +180,57 @@ def _cacheable(response: Response, etag: str) -> Response:
     return response
 
 
-def _editor_placeholder() -> Response:
-    response = Response(EDITOR_PLACEHOLDER, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
+def editor_page(query: str, answer: QueryAnswer | None = None) -> Response:
+    """The query page: the example queries, an editor (a form: it works without
+    JavaScript) and, after a run, the answer as a table."""
+    table = None
+    text = None
+    if answer is not None:
+        if answer.media_type.startswith("application/sparql-results+json"):
+            table = _table(json.loads(answer.body))
+        else:
+            text = answer.body.decode("utf-8", "replace")
+    html = render_template(
+        "sparql_editor.html",
+        examples=examples(),
+        query=query,
+        table=table,
+        text=text,
+        truncated=answer.truncated if answer else False,
+    )
+    response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=60"
+    response.vary.add("Accept")
     return response
+
+
+def _table(results: dict) -> dict:
+    if "boolean" in results:
+        return {"columns": ["réponse"], "rows": [["oui" if results["boolean"] else "non"]]}
+    columns = results["head"]["vars"]
+    rows = [
+        [row.get(name, {}).get("value", "") for name in columns]
+        for row in results["results"]["bindings"]
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+@functools.cache
+def examples() -> list[tuple[str, str, str]]:
+    """(name, title, query) of each example of ``sparql/examples/``; the title is the
+    first comment line."""
+    found = []
+    for path in sorted(folder("sparql").joinpath("examples").iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".rq"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        first = text.splitlines()[0] if text else ""
+        title = first.lstrip("# ").split(" — ")[0] if first.startswith("#") else path.name
+        found.append((path.name[:-3], title, text))
+    return found
+
+
+def example_query(name: str) -> str:
+    """The example named ``name``, else the first one."""
+    every = examples()
+    return next((text for key, _, text in every if key == name), every[0][2] if every else "")

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from ltc.resources import sparql_query
 from ltc.store import Store
@@ -270,8 +271,21 @@ def _by_distance(item: tuple[float, str, Point]) -> tuple[float, str, float, flo
     return km, iri, point.lat, point.lon
 
 
-class IndexHolder:
-    """The web tier's current index, rebuilt when the store publishes a new generation.
+class Generational(Protocol):
+    """What an ``IndexHolder`` keeps: something built from one generation of the store."""
+
+    generation: str
+
+    def __len__(self) -> int: ...
+
+
+Index = TypeVar("Index", bound=Generational)
+
+
+class IndexHolder(Generic[Index]):
+    """The web tier's current index (a ``SpatialIndex``, or anything built from one
+    generation, such as ``registry.directory.Directory``), rebuilt when the store
+    publishes a new generation.
 
     ``index()`` is cheap: at most every ``check_seconds`` it refreshes the store handle
     and compares generations. A rebuild runs in a background thread (or in the caller
@@ -285,13 +299,13 @@ class IndexHolder:
         *,
         check_seconds: float = 1.0,
         background: bool = True,
-        build: Callable[[Store], SpatialIndex] = SpatialIndex.from_store,
+        build: Callable[[Store], Index] = SpatialIndex.from_store,  # type: ignore[assignment]
     ) -> None:
         self._store = store
         self._check_seconds = check_seconds
         self._background = background
         self._build = build
-        self._current: SpatialIndex | None = None
+        self._current: Index | None = None
         self._state = threading.Lock()  # guards the fields below, held briefly
         self._building = threading.Lock()  # held for the whole of a rebuild
         self._next_check = 0.0
@@ -299,7 +313,7 @@ class IndexHolder:
         self.last_error: BaseException | None = None
         self.rebuilds = 0
 
-    def index(self) -> SpatialIndex:
+    def index(self) -> Index:
         """The current index, building the first one now (callers wait only for that)."""
         current = self._current
         if current is None:

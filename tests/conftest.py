@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest_plugins = ["store_fixtures"]
+pytest_plugins = ["store_fixtures", "running_registry"]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

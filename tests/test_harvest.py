@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from store_fixtures import store_settings
 
 from conftest import EXAMPLES
 from harvester import takedown
@@ -20,6 +19,7 @@ from harvester.state import SourceFiles
 from ltc.iris import Iris
 from ltc.store import open_store
 from ltc.vocab import expand
+from store_fixtures import store_settings
 
 GOOD = """@prefix schema: <https://schema.org/> .
 @prefix ltc: <https://w3id.org/ltc/ns#> .

@@ -3,77 +3,26 @@ over the harvested example federation: protocol, formats, refusals and protectio
 
 from __future__ import annotations
 
+import html
 import http.server
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import fields
 
 import pytest
 import rdflib
 import requests
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
+from conftest import ROOT
 from harvester.harvest import harvest
-from ltc.config import Settings, env_name, load_settings
+from ltc.config import Settings, load_settings
+from running_registry import Server, start_registry, stop_registry
 
-LTC = str(Path(sys.executable).with_name("ltc"))
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 PLACES = "PREFIX schema: <https://schema.org/> SELECT ?p WHERE { ?p a schema:Place } LIMIT 5"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-
-    @property
-    def sparql(self) -> str:
-        return self.url + "/sparql"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(settings: Settings, log: Path) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
-    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [LTC, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"ltc serve exited: {log.read_text()}")
-        try:
-            if requests.get(server.url + "/health", timeout=1).status_code == 200:
-                return server
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    _stop(server)
-    raise RuntimeError(f"ltc serve did not answer /health: {log.read_text()}")
-
-
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +38,9 @@ def settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="module")
 def server(settings, tmp_path_factory) -> Iterator[Server]:
-    running = _start(settings, tmp_path_factory.mktemp("log") / "serve.log")
+    running = start_registry(settings, tmp_path_factory.mktemp("log") / "serve.log")
     yield running
-    _stop(running)
+    stop_registry(running)
 
 
 def _count(server: Server) -> int:
@@ -319,18 +268,38 @@ def test_truncated_answers_are_marked(settings, server):
     assert len(answer.text.strip().splitlines()) == settings.sparql_max_rows + 1
 
 
-def test_html_placeholder_for_browsers(server):
-    answer = requests.get(server.sparql, headers={"Accept": "text/html"}, timeout=10)
-    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
-    assert "<script" not in answer.text and "éditeur" in answer.text
-    assert requests.get(server.sparql, timeout=10).status_code == 400
+def test_query_page_offers_every_example_and_runs_it_as_a_table(server):
+    page = requests.get(server.sparql, headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    examples = sorted(p.stem for p in (ROOT / "sparql" / "examples").glob("*.rq"))
+    for name in examples:
+        assert f"?example={name}" in page.text
+    chosen = requests.get(
+        server.sparql,
+        params={"example": "organisations-par-reseau"},
+        headers={"Accept": "text/html"},
+        timeout=10,
+    )
+    query = (ROOT / "sparql" / "examples" / "organisations-par-reseau.rq").read_text("utf-8")
+    assert html.escape(query, quote=False) in chosen.text
+    # what the page's form sends: the query, format=html → a table of the answer
+    answer = requests.get(server.sparql, params={"query": query, "format": "html"}, timeout=10)
+    assert answer.status_code == 200 and "<table>" in answer.text
+    assert "Réseau des Repair Cafés Solidaires" in answer.text
+    assert requests.get(server.sparql, timeout=10).status_code == 400  # programs: no query
+
+
+def test_query_page_shows_harvested_text_inert(server):
+    query = 'SELECT ?x WHERE { BIND("<script>alert(1)</script>" AS ?x) }'
+    answer = requests.get(server.sparql, params={"query": query, "format": "html"}, timeout=10)
+    assert "<script>alert" not in answer.text and "&lt;script&gt;alert(1)" in answer.text
 
 
 def test_rate_limit_answers_429_with_retry_after(settings, tmp_path):
     limited = Settings(
         **{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, "sparql_rate_limit": 3}
     )
-    running = _start(limited, tmp_path / "serve.log")
+    running = start_registry(limited, tmp_path / "serve.log")
     try:
         statuses = [
             requests.get(running.sparql, params={"query": PLACES}, timeout=10) for _ in range(4)
@@ -339,7 +308,7 @@ def test_rate_limit_answers_429_with_retry_after(settings, tmp_path):
         assert int(statuses[-1].headers["Retry-After"]) >= 1
         assert requests.get(running.url + "/health", timeout=5).status_code == 200
     finally:
-        _stop(running)
+        stop_registry(running)
 
 
 def test_health_is_503_before_anything_is_published(tmp_path):

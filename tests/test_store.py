@@ -7,10 +7,10 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from store_fixtures import store_settings
 
 from ltc.store import Store, StoreError, open_store
 from ltc.store.base import canonical_lines, with_values
+from store_fixtures import store_settings
 
 G1 = "https://w3id.org/ltc/graph/source/amap-idf"
 G2 = "https://w3id.org/ltc/graph/source/enercoop"

@@ -1,0 +1,1 @@
+"""Convergence: which records of different networks describe one physical place."""

@@ -1,0 +1,1 @@
+"""Offline gazetteer: French communes and postcodes resolved to points."""

@@ -1,0 +1,81 @@
+"""Structured access logs: one JSON line per request on the ``ltc.access`` logger.
+
+People's searches say where they are: the parameters that carry a position or a place
+name (``lat``, ``lon``, ``bbox``, ``q``, ``commune``…) are never written, only their
+names; client addresses are cut to their network (IPv4 /24, IPv6 /48).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+log = logging.getLogger("ltc.access")
+PRIVATE_PARAMETERS = frozenset({"lat", "lon", "bbox", "q", "commune", "latitude", "longitude"})
+
+StartResponse = Callable[..., Any]
+
+
+def anonymised_address(address: str) -> str:
+    """The client's network, not the client: 203.0.113.0/24, 2001:db8::/48."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def safe_query(query_string: str) -> dict[str, str]:
+    """The query parameters worth logging; location-bearing values are replaced."""
+    kept: dict[str, str] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        key = name[:40]
+        kept[key] = "…" if key.lower() in PRIVATE_PARAMETERS else value[:200]
+    return kept
+
+
+class AccessLog:
+    """WSGI middleware writing one JSON line per answered request."""
+
+    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status: list[str] = ["000"]
+
+        def recording_start(code: str, headers: list, *args: Any) -> Any:
+            status[0] = code.split(" ", 1)[0]
+            return start_response(code, headers, *args)
+
+        body = self.app(environ, recording_start)
+        sent = 0
+        try:
+            for chunk in body:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            log.info(
+                json.dumps(
+                    {
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "client": anonymised_address(environ.get("REMOTE_ADDR", "")),
+                        "method": environ.get("REQUEST_METHOD", ""),
+                        "path": environ.get("PATH_INFO", ""),
+                        "query": safe_query(environ.get("QUERY_STRING", "")),
+                        "status": int(status[0]) if status[0].isdigit() else 0,
+                        "bytes": sent,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                    ensure_ascii=False,
+                )
+            )

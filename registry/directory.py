@@ -1,0 +1,243 @@
+"""The web tier's in-memory directory of one published generation: the spatial index, a
+card per place (what a result list shows, and its hours for "ouvert maintenant"), the
+names people search for, the networks and the sources to credit.
+
+It is built from the store by a few SPARQL queries (``sparql/*-for-index.rq`` …) and
+replaced as a whole when the store publishes a new generation (``IndexHolder``), so
+every answer comes from one generation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from gazetteer.lookup import timezone_for
+from ltc.iris import Iris
+from ltc.resources import sparql_query
+from ltc.store import Store
+from ltc.text import fold
+from registry.hours import Slot, is_open, parse_slot
+from registry.spatial import Point, SpatialIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCard:
+    """What a result list shows of a place, and what its filters need."""
+
+    iri: str
+    name: str
+    lat: float
+    lon: float
+    street: str = ""
+    postcode: str = ""
+    locality: str = ""
+    themes: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    graphs: tuple[str, ...] = ()  # the named graphs (sources) saying what the card shows
+    timezone: str = "Europe/Paris"
+    hours: tuple[Slot, ...] = ()
+
+    def open_at(self, moment: datetime) -> bool | None:
+        """True or False, or None when the place publishes no hours."""
+        return is_open(self.hours, moment, self.timezone) if self.hours else None
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    iri: str
+    name: str
+    url: str = ""
+    graph: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """A harvested source as answers credit it."""
+
+    id: str
+    iri: str
+    graph: str
+    title: str
+    network: str = ""
+    license: str = ""
+    last_success: str = ""
+
+
+@dataclass
+class NameIndex:
+    """Folded words of every searchable name → the places they lead to. A query matches
+    a name when each of its words starts one of the name's words."""
+
+    labels: list[tuple[str, str, str]] = field(default_factory=list)  # (label, kind, place)
+    _words: list[str] = field(default_factory=list)  # sorted distinct folded words
+    _postings: dict[str, list[int]] = field(default_factory=dict)  # word → label numbers
+
+    def add(self, label: str, kind: str, place: str) -> None:
+        number = len(self.labels)
+        self.labels.append((label, kind, place))
+        for word in set(fold(label).split()):
+            self._postings.setdefault(word, []).append(number)
+
+    def freeze(self) -> None:
+        self._words = sorted(self._postings)
+
+    def _starting(self, prefix: str) -> set[int]:
+        found: set[int] = set()
+        start = bisect.bisect_left(self._words, prefix)
+        for word in self._words[start:]:
+            if not word.startswith(prefix):
+                break
+            found.update(self._postings[word])
+        return found
+
+    def search(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
+        """(label, kind, place) of the names matching ``text``, shortest names first."""
+        words = fold(text).split()
+        if not words:
+            return []
+        numbers: set[int] | None = None
+        for word in sorted(words, key=len, reverse=True):  # longest first: fewest hits
+            hits = self._starting(word)
+            numbers = hits if numbers is None else numbers & hits
+            if not numbers:
+                return []
+        assert numbers is not None
+        matches = sorted((self.labels[n] for n in numbers), key=lambda m: (len(m[0]), m))
+        return matches[:limit]
+
+
+@dataclass
+class Directory:
+    """Everything the web tier keeps in memory for one published generation."""
+
+    generation: str
+    index: SpatialIndex
+    cards: dict[str, PlaceCard]
+    names: NameIndex
+    networks: dict[str, Network]
+    sources: dict[str, SourceInfo]  # by named graph
+
+    def __len__(self) -> int:
+        return len(self.cards)
+
+    @classmethod
+    def from_store(cls, store: Store, iris: Iris) -> Directory:
+        """Read the generation the store handle sees now (read first, so a concurrent
+        refresh can only make the directory look older than it is)."""
+        generation = store.generation()
+        hours = _hours(store)
+        cards: dict[str, PlaceCard] = {}
+        for row in store.select(sparql_query("places-for-index")):
+            card = _card(row, hours)
+            if card is not None and card.iri not in cards:
+                cards[card.iri] = card
+        index = SpatialIndex(
+            (
+                Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
+                for c in cards.values()
+            ),
+            generation,
+        )
+        names = NameIndex()
+        for row in store.select(sparql_query("names-for-search")):
+            place = row["place"].value
+            if place in cards:
+                names.add(row["label"].value, row["kind"].value, place)
+        names.freeze()
+        return cls(generation, index, cards, names, _networks(store), _sources(store, iris))
+
+    def network_name(self, iri: str) -> str:
+        network = self.networks.get(iri)
+        return network.name if network else iri
+
+    def source_of_graph(self, graph: str) -> SourceInfo | None:
+        return self.sources.get(graph)
+
+
+def _text(row: dict, name: str) -> str:
+    term = row.get(name)
+    return term.value if term is not None else ""
+
+
+def _hours(store: Store) -> dict[str, list[Slot]]:
+    found: dict[str, list[Slot]] = defaultdict(list)
+    for row in store.select(sparql_query("opening-hours-for-index")):
+        slot = parse_slot(
+            _text(row, "day"),
+            _text(row, "opens"),
+            _text(row, "closes"),
+            _text(row, "validFrom") or None,
+            _text(row, "validThrough") or None,
+        )
+        if slot is not None:
+            found[row["place"].value].append(slot)
+    return found
+
+
+def _card(row: dict, hours: dict[str, list[Slot]]) -> PlaceCard | None:
+    try:
+        lat, lon = float(row["lat"].value), float(row["lon"].value)
+    except (KeyError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    iri = row["place"].value
+    postcode = _text(row, "postcode")
+    return PlaceCard(
+        iri=iri,
+        name=_text(row, "name") or iri,
+        lat=lat,
+        lon=lon,
+        street=_text(row, "street"),
+        postcode=postcode,
+        locality=_text(row, "locality"),
+        themes=_words(row, "themes"),
+        networks=_words(row, "networks"),
+        graphs=tuple(sorted({_text(row, "placeGraph"), *_words(row, "presenceGraphs")} - {""})),
+        timezone=timezone_for(postcode or None, lat, lon),
+        hours=tuple(sorted(set(hours.get(iri, ())), key=_slot_order)),
+    )
+
+
+def _slot_order(slot: Slot) -> tuple:
+    return slot.day, slot.opens, slot.closes
+
+
+def _words(row: dict, name: str) -> tuple[str, ...]:
+    return tuple(sorted(set(_text(row, name).split())))
+
+
+def _networks(store: Store) -> dict[str, Network]:
+    found: dict[str, Network] = {}
+    for row in store.select(sparql_query("network-names")):
+        iri = row["network"].value
+        if iri not in found:
+            found[iri] = Network(iri, _text(row, "name"), _text(row, "url"), _text(row, "graph"))
+    return found
+
+
+def _sources(store: Store, iris: Iris) -> dict[str, SourceInfo]:
+    rows = store.select(
+        sparql_query("sources-for-attribution"), {"meta": ox.NamedNode(iris.meta_graph)}
+    )
+    found: dict[str, SourceInfo] = {}
+    for row in rows:
+        graph = row["graph"].value
+        found[graph] = SourceInfo(
+            id=_text(row, "id"),
+            iri=row["source"].value,
+            graph=graph,
+            title=_text(row, "title") or _text(row, "id"),
+            network=_text(row, "network"),
+            license=_text(row, "license"),
+            last_success=_text(row, "lastSuccess"),
+        )
+    return found

@@ -1,0 +1,454 @@
+"""The place service behind the API and the public pages: searching the directory, and
+everything known about one place ("lieu ressource unique") with, for each fact, the
+source that says it.
+
+Views ask this module; it asks the directory (memory) and the store (fixed queries of
+``sparql/`` with the place bound as an IRI, never pasted into query text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pyoxigraph as ox
+
+from ltc.resources import sparql_query
+from ltc.store import Store
+from registry.directory import Directory, PlaceCard, SourceInfo
+from registry.hours import Slot, describe_next, is_open, next_opening, parse_slot
+from registry.spatial import MAX_RADIUS_KM
+from registry.vocabularies import label
+
+SCHEMA = "https://schema.org/"
+LTC = "https://w3id.org/ltc/ns#"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+MAX_PER_PAGE = 100
+MAX_MAP_RESULTS = 5000  # a map with more markers than this is unreadable anyway
+
+# Properties of a place the page lists, in its order: key → IRI.
+PLACE_FACTS = {
+    "nom": SCHEMA + "name",
+    "nomAlternatif": SCHEMA + "alternateName",
+    "description": SCHEMA + "description",
+    "typeLieu": LTC + "placeType",
+    "themes": LTC + "theme",
+    "telephone": SCHEMA + "telephone",
+    "email": SCHEMA + "email",
+    "siteWeb": SCHEMA + "url",
+    "accessiblePMR": LTC + "wheelchairAccessible",
+    "accessibilite": LTC + "accessibilityNote",
+    "memeQue": SCHEMA + "sameAs",
+    "identiqueA": OWL_SAME_AS,
+    "dateModification": SCHEMA + "dateModified",
+}
+ADDRESS_FACTS = {
+    "rue": SCHEMA + "streetAddress",
+    "codePostal": SCHEMA + "postalCode",
+    "commune": SCHEMA + "addressLocality",
+    "codeInsee": LTC + "inseeCode",
+    "pays": SCHEMA + "addressCountry",
+}
+_FACT_KEYS = {iri: key for key, iri in {**PLACE_FACTS, **ADDRESS_FACTS}.items()}
+
+
+class SearchError(ValueError):
+    """A search the service cannot run, with what to change, in French and English."""
+
+    def __init__(self, message_fr: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_fr = message_fr
+        self.message_en = message_en
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search: around a point (or in a box, or everywhere), with filters."""
+
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = 10.0
+    bbox: tuple[float, float, float, float] | None = None  # south, west, north, east
+    themes: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    open_now: bool = False
+    text: str = ""
+    page: int = 1
+    per_page: int = 20
+
+    def __post_init__(self) -> None:
+        if (self.lat is None) != (self.lon is None):
+            raise SearchError(
+                "donnez la latitude et la longitude ensemble",
+                "give latitude and longitude together",
+            )
+        if self.lat is not None and not (
+            _finite(self.lat)
+            and -90 <= self.lat <= 90
+            and _finite(self.lon)
+            and -180 <= self.lon <= 180  # type: ignore[operator]
+        ):
+            raise SearchError(
+                "latitude entre -90 et 90, longitude entre -180 et 180",
+                "latitude must be within -90..90 and longitude within -180..180",
+            )
+        if not (_finite(self.radius_km) and 0 < self.radius_km <= MAX_RADIUS_KM):
+            raise SearchError(
+                f"le rayon doit être compris entre 0 et {MAX_RADIUS_KM:g} km",
+                f"the radius must be more than 0 and at most {MAX_RADIUS_KM:g} km",
+            )
+        if self.bbox is not None:
+            south, west, north, east = self.bbox
+            if not (
+                all(_finite(v) for v in self.bbox)
+                and -90 <= south <= north <= 90
+                and -180 <= west <= 180
+                and -180 <= east <= 180
+            ):
+                raise SearchError(
+                    "cadre incorrect : sud,ouest,nord,est en degrés, sud ≤ nord",
+                    "bad bbox: south,west,north,east in degrees, south ≤ north",
+                )
+        if not 1 <= self.per_page <= MAX_PER_PAGE or self.page < 1:
+            raise SearchError(
+                f"page ≥ 1 et de 1 à {MAX_PER_PAGE} résultats par page",
+                f"page must be ≥ 1 and per_page within 1..{MAX_PER_PAGE}",
+            )
+
+
+def _finite(value: float | None) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class Hit:
+    card: PlaceCard
+    distance_km: float | None
+    open_now: bool | None
+    next_opening: str | None
+
+
+@dataclass
+class Results:
+    """One page of hits, the total before paging, and every hit's card for the map."""
+
+    search: Search
+    hits: list[Hit]
+    total: int
+    all_cards: list[tuple[PlaceCard, float | None]] = field(repr=False, default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.search.per_page))
+
+
+def search(directory: Directory, query: Search, now: datetime) -> Results:
+    """Places matching ``query``, nearest first (by name when no point is given)."""
+    themes = query.themes or None
+    networks = query.networks or None
+    found: list[tuple[PlaceCard, float | None]]
+    if query.lat is not None and query.lon is not None:
+        near = directory.index.near(
+            query.lat, query.lon, query.radius_km, themes=themes, networks=networks
+        )
+        found = [(directory.cards[p.iri], km) for p, km in near]
+    elif query.bbox is not None:
+        points = directory.index.within(*query.bbox, themes=themes, networks=networks)
+        found = [(directory.cards[p.iri], None) for p in points]
+    else:
+        found = [
+            (card, None)
+            for card in sorted(directory.cards.values(), key=lambda c: (c.name.casefold(), c.iri))
+            if _keeps(card, themes, networks)
+        ]
+    if query.text:
+        wanted = {place for _, _, place in directory.names.search(query.text, limit=10**9)}
+        found = [(card, km) for card, km in found if card.iri in wanted]
+    if query.open_now:
+        found = [(card, km) for card, km in found if card.open_at(now)]
+    start = (query.page - 1) * query.per_page
+    hits = [_hit(card, km, now) for card, km in found[start : start + query.per_page]]
+    return Results(query, hits, len(found), found)
+
+
+def _keeps(card: PlaceCard, themes: object, networks: object) -> bool:
+    if themes is not None and not set(card.themes) & set(themes):  # type: ignore[call-overload]
+        return False
+    return networks is None or bool(set(card.networks) & set(networks))  # type: ignore[call-overload]
+
+
+def _hit(card: PlaceCard, km: float | None, now: datetime) -> Hit:
+    if not card.hours:
+        return Hit(card, km, None, None)
+    open_now = is_open(card.hours, now, card.timezone)
+    upcoming = None if open_now else next_opening(card.hours, now, card.timezone)
+    return Hit(card, km, open_now, describe_next(upcoming, now) if upcoming else None)
+
+
+# -- one place ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One value of one property, and who says it."""
+
+    value: str
+    is_iri: bool
+    source: SourceInfo | None
+    place: str  # the place record it is said of (several in a merged view)
+
+
+@dataclass
+class OrganisationAtPlace:
+    iri: str
+    name: str
+    networks: list[tuple[str, str]]  # (IRI, name)
+    roles: list[str]  # French labels
+    activities: list[str]
+    hours: list[Slot]
+    url: str
+    telephone: str
+    email: str
+    description: str
+    themes: list[str]  # French labels
+    presence: str
+    source: SourceInfo | None
+
+
+@dataclass
+class EventAtPlace:
+    iri: str
+    name: str
+    start: str
+    end: str
+    organizer: str
+    url: str
+    source: SourceInfo | None
+
+
+@dataclass
+class PlaceDetail:
+    """Everything present at one place, across networks, each fact with its source."""
+
+    iri: str
+    name: str
+    lat: float | None
+    lon: float | None
+    facts: dict[str, list[Fact]]
+    hours: list[Slot]
+    open_now: bool | None
+    next_opening: str | None
+    timezone: str
+    organisations: list[OrganisationAtPlace]
+    events: list[EventAtPlace]
+    labels: list[tuple[str, str, SourceInfo | None]]  # (status label, charter date, source)
+    sources: list[SourceInfo]
+
+    def values(self, key: str) -> list[str]:
+        """The distinct values of a fact, in the order sources give them."""
+        return list(dict.fromkeys(fact.value for fact in self.facts.get(key, [])))
+
+    @property
+    def links(self) -> dict[str, list[str]]:
+        """OpenStreetMap and Wikidata pages the place is the same as."""
+        same = self.values("memeQue") + self.values("identiqueA")
+        return {
+            "openstreetmap": [v for v in same if "openstreetmap.org/" in v],
+            "wikidata": [v for v in same if "wikidata.org/" in v],
+        }
+
+
+def place_detail(store: Store, directory: Directory, iri: str, now: datetime) -> PlaceDetail | None:
+    """The place page's content, or None when the store says nothing of that place."""
+    node = ox.NamedNode(iri)  # the caller checked the IRI
+    facts: dict[str, list[Fact]] = defaultdict(list)
+    place_hours: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    lat = lon = None
+    is_place = False
+    for row in store.select(sparql_query("place-statements"), {"place": node}):
+        source = directory.source_of_graph(row["graph"].value)
+        prop, value = row["property"].value, row["value"]
+        if prop == RDF_TYPE and value.value == SCHEMA + "Place":
+            is_place = True
+        sub_prop, sub_value = row.get("subProperty"), row.get("subValue")
+        if prop == SCHEMA + "geo" and sub_prop is not None:
+            if sub_prop.value == SCHEMA + "latitude":
+                lat = _float(sub_value)
+            elif sub_prop.value == SCHEMA + "longitude":
+                lon = _float(sub_value)
+        elif prop == SCHEMA + "openingHoursSpecification" and sub_prop is not None:
+            place_hours[value.value][sub_prop.value].add(sub_value.value)
+        elif prop == SCHEMA + "address" and sub_prop is not None:
+            _add_fact(facts, sub_prop.value, sub_value, source, iri)
+        elif sub_prop is None:
+            _add_fact(facts, prop, value, source, iri)
+    if not is_place:
+        return None
+    card = directory.cards.get(iri)
+    timezone = card.timezone if card else "Europe/Paris"
+    hours = _slots(place_hours.values())
+    organisations = _organisations(store, directory, node)
+    every_slot = hours + [slot for org in organisations for slot in org.hours]
+    open_now = is_open(every_slot, now, timezone) if every_slot else None
+    upcoming = next_opening(every_slot, now, timezone) if every_slot and not open_now else None
+    detail = PlaceDetail(
+        iri=iri,
+        name=next((f.value for f in facts.get("nom", [])), iri),
+        lat=lat,
+        lon=lon,
+        facts=dict(facts),
+        hours=hours,
+        open_now=open_now,
+        next_opening=describe_next(upcoming, now) if upcoming else None,
+        timezone=timezone,
+        organisations=organisations,
+        events=_events(store, directory, node, now.date()),
+        labels=_labels(store, directory, node),
+        sources=[],
+    )
+    detail.sources = _sources_of(detail)
+    return detail
+
+
+def _add_fact(
+    facts: dict[str, list[Fact]], prop: str, value: ox.Term, source: SourceInfo | None, iri: str
+) -> None:
+    key = _FACT_KEYS.get(prop)
+    if key is None:
+        return
+    is_iri = isinstance(value, ox.NamedNode)
+    text = label(value.value) if key in ("typeLieu", "themes") else value.value
+    fact = Fact(text, is_iri and key not in ("typeLieu", "themes"), source, iri)
+    if fact not in facts[key]:
+        facts[key].append(fact)
+
+
+def _float(term: ox.Term | None) -> float | None:
+    try:
+        return float(term.value) if term is not None else None
+    except ValueError:
+        return None
+
+
+def _slots(specifications: Iterable[dict[str, set[str]]]) -> list[Slot]:
+    """Slots of opening-hours nodes given as ``{property: values}``: one slot per day."""
+    slots = set()
+    for spec in specifications:
+        opens, closes = spec.get(SCHEMA + "opens", set()), spec.get(SCHEMA + "closes", set())
+        if len(opens) != 1 or len(closes) != 1:
+            continue  # the shapes reject such nodes; never guess
+        valid_from = min(spec.get(SCHEMA + "validFrom", {""})) or None
+        valid_through = min(spec.get(SCHEMA + "validThrough", {""})) or None
+        for day in spec.get(SCHEMA + "dayOfWeek", ()):
+            slot = parse_slot(day, min(opens), min(closes), valid_from, valid_through)
+            if slot is not None:
+                slots.add(slot)
+    return sorted(slots, key=lambda s: (s.day, s.opens, s.closes))
+
+
+def _organisations(
+    store: Store, directory: Directory, node: ox.NamedNode
+) -> list[OrganisationAtPlace]:
+    presences: dict[str, dict] = {}
+    for row in store.select(sparql_query("place-presences"), {"place": node}):
+        presence = presences.setdefault(
+            row["presence"].value,
+            {"graph": row["graph"].value, "props": defaultdict(list), "hours": {}},
+        )
+        prop, value = row["property"].value, row["value"].value
+        sub_prop = row.get("subProperty")
+        if sub_prop is not None:
+            spec = presence["hours"].setdefault(value, defaultdict(set))
+            spec[sub_prop.value].add(row["subValue"].value)
+        elif value not in presence["props"][prop]:
+            presence["props"][prop].append(value)
+    about: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in store.select(sparql_query("place-organisations"), {"place": node}):
+        values = about[row["organisation"].value][row["property"].value]
+        if row["value"].value not in values:
+            values.append(row["value"].value)
+    found = []
+    for presence_iri, presence in sorted(presences.items()):
+        props = presence["props"]
+        for organisation in props.get(LTC + "organisation", []):
+            facts = about.get(organisation, {})
+            networks = facts.get(SCHEMA + "memberOf", [])
+            found.append(
+                OrganisationAtPlace(
+                    iri=organisation,
+                    name=_first(facts, SCHEMA + "name") or organisation,
+                    networks=[(n, directory.network_name(n)) for n in networks],
+                    roles=[label(r) for r in props.get(LTC + "role", [])],
+                    activities=sorted(props.get(LTC + "activity", [])),
+                    hours=_slots(presence["hours"].values()),
+                    url=_first(facts, SCHEMA + "url"),
+                    telephone=_first(facts, SCHEMA + "telephone"),
+                    email=_first(facts, SCHEMA + "email"),
+                    description=_first(facts, SCHEMA + "description"),
+                    themes=[label(t) for t in facts.get(LTC + "theme", [])],
+                    presence=presence_iri,
+                    source=directory.source_of_graph(presence["graph"]),
+                )
+            )
+    return sorted(found, key=lambda o: (o.networks[0][1] if o.networks else "", o.name))
+
+
+def _first(facts: dict[str, list[str]], prop: str) -> str:
+    values = facts.get(prop)
+    return values[0] if values else ""
+
+
+def _events(
+    store: Store, directory: Directory, node: ox.NamedNode, today: date
+) -> list[EventAtPlace]:
+    rows = store.select(
+        sparql_query("place-events"),
+        {"place": node, "today": ox.Literal(today.isoformat(), datatype=XSD_DATE)},
+    )
+    return [
+        EventAtPlace(
+            iri=row["event"].value,
+            name=_value(row, "name") or row["event"].value,
+            start=_value(row, "start"),
+            end=_value(row, "end"),
+            organizer=_value(row, "organizerName"),
+            url=_value(row, "url"),
+            source=directory.source_of_graph(row["graph"].value),
+        )
+        for row in rows
+    ]
+
+
+def _labels(
+    store: Store, directory: Directory, node: ox.NamedNode
+) -> list[tuple[str, str, SourceInfo | None]]:
+    rows = store.select(sparql_query("place-labels"), {"place": node})
+    return [
+        (
+            label(row["status"].value),
+            _value(row, "charterDate"),
+            directory.source_of_graph(row["graph"].value),
+        )
+        for row in rows
+    ]
+
+
+def _value(row: dict, name: str) -> str:
+    term = row.get(name)
+    return term.value if term is not None else ""
+
+
+def _sources_of(detail: PlaceDetail) -> list[SourceInfo]:
+    seen: dict[str, SourceInfo] = {}
+    every = [f.source for facts in detail.facts.values() for f in facts]
+    every += [o.source for o in detail.organisations]
+    every += [e.source for e in detail.events] + [s for _, _, s in detail.labels]
+    for source in every:
+        if source is not None:
+            seen.setdefault(source.id, source)
+    return sorted(seen.values(), key=lambda s: s.title.casefold())

@@ -1,0 +1,155 @@
+"""``/valider``: a volunteer pastes a feed URL or uploads a file and reads the same report
+as ``ltc validate``, in French.
+
+Everything goes through the harvester's own parts: the protected fetcher (a URL reaching
+a loopback, private or reserved address is refused unless ``fetch_allow_networks``
+allows it; time, size and redirect limits), the parser's limits, normalisation and the
+shapes. Uploads may be as large as a feed (``max_feed_bytes``), so this blueprint lifts
+the application's small request-body limit for ``POST /valider`` only. Validation is
+CPU-heavy: POSTs are rate-limited per address and at most ``MAX_RUNNING`` run at once in
+a process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from harvester.errors import FeedError
+from harvester.feed import check_feed, source_id_for
+from harvester.fetch import fetch, policy_from
+from harvester.parse import syntax_names
+from harvester.report import summary
+from registry.app import app_settings, rate_limiter
+from registry.caching import MAX_AGE
+from registry.sources import report_from_validation
+
+blueprint = Blueprint("validator", __name__)
+
+MAX_RUNNING = 2  # validations at once per web process; more get 503
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, beyond the file
+_RUNNING = threading.BoundedSemaphore(MAX_RUNNING)
+SYNTAX_LABELS = {
+    "": "Détection automatique",
+    "turtle": "Turtle",
+    "trig": "TriG",
+    "n-triples": "N-Triples",
+    "n-quads": "N-Quads",
+    "rdf-xml": "RDF/XML",
+    "json-ld": "JSON-LD",
+}
+
+
+@blueprint.before_request
+def _limits() -> None:
+    """An upload may be as large as a feed; the app's limit fits SPARQL queries only."""
+    if request.method == "POST":
+        rate_limiter().take(request.remote_addr or "unknown")
+        request.max_content_length = app_settings().max_feed_bytes + FORM_OVERHEAD
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: Exception) -> Response:
+    limit = app_settings().max_feed_bytes
+    return _page(
+        413,
+        error=f"Fichier trop gros : le registre accepte des flux de {_size(limit)} au plus "
+        f"({limit} octets). Publiez votre flux à une adresse web et collez-la ici, ou "
+        "découpez-le.",
+    )
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("Gio", 1 << 30), ("Mio", 1 << 20), ("Kio", 1 << 10)):
+        if count >= factor:
+            return f"{count / factor:.3g} {unit}"
+    return f"{count} octets"
+
+
+def _page(status: int = 200, **context: Any) -> Response:
+    settings = app_settings()
+    context.setdefault("form", {})
+    body = render_template(
+        "valider.html",
+        syntaxes=SYNTAX_LABELS,
+        max_size=_size(settings.max_feed_bytes),
+        deadline=settings.fetch_deadline,
+        **context,
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    if status != 200 or request.method == "POST":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/valider", methods=["GET"])
+def form() -> Response:
+    """The form: a URL, or a file, and the syntax (detected by default). It needs no
+    store, so it is validated by a digest of its content, not by the generation."""
+    response = _page()
+    response.add_etag()
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response.make_conditional(request)
+
+
+@blueprint.route("/valider", methods=["POST"])
+def validate() -> Response:
+    """Validate the URL's feed or the uploaded file; the report, or why it cannot be read."""
+    settings = app_settings()
+    url = (request.form.get("url") or "").strip()
+    upload = request.files.get("fichier")
+    syntax = request.form.get("syntaxe") or None
+    form_values = {"url": url, "syntaxe": syntax or ""}
+    if syntax is not None and syntax not in syntax_names():
+        return _page(400, form=form_values, error="Syntaxe inconnue : choisissez dans la liste.")
+    has_file = upload is not None and bool(upload.filename)
+    if bool(url) == has_file:
+        return _page(
+            400,
+            form=form_values,
+            error="Indiquez soit l'adresse de votre flux, soit un fichier (pas les deux).",
+        )
+    if not _RUNNING.acquire(blocking=False):
+        response = _page(
+            503,
+            form=form_values,
+            error="Le validateur est occupé par d'autres flux : réessayez dans une minute.",
+        )
+        response.headers["Retry-After"] = "60"
+        return response
+    try:
+        if has_file:
+            name = upload.filename or "flux"
+            data, content_type = upload.read(settings.max_feed_bytes + 1), None
+            if len(data) > settings.max_feed_bytes:
+                raise RequestEntityTooLarge()
+        else:
+            name = url
+            fetched = fetch(url, policy_from(settings))
+            data, content_type = fetched.content, fetched.content_type
+        validation = check_feed(
+            data,
+            source=source_id_for(name),
+            settings=settings,
+            filename=name if has_file else url,
+            content_type=content_type,
+            syntax=syntax,
+        )
+    except FeedError as error:
+        return _page(
+            422,
+            form=form_values,
+            error=f"Impossible de lire ce flux : {error.message('fr')}",
+            feed=name,
+        )
+    finally:
+        _RUNNING.release()
+    return _page(
+        form=form_values,
+        feed=name,
+        counts=summary(validation),
+        report=report_from_validation(validation, "fr"),
+    )
