@@ -26,7 +26,7 @@ from ltc.harvest_cli import (
     sources_command,
     takedown_command,
 )
-from ltc.serve_cli import serve_command
+from ltc.serve_cli import run_server, serve_command
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -150,12 +150,19 @@ def validate(
 
 
 @main.command()
-def demo() -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then serve the registry (as `ltc serve`) when every outcome matches.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: address.")
+@click.option("--port", default=8000, show_default=True, type=int, help="With --serve: port.")
+def demo(serve: bool, host: str, port: int) -> None:
     """Harvest the bundled example federation into the store and check the outcome.
 
     Every example feed is harvested (data folder: LTC_DATA_DIR, ./ltc-data by default)
     and its rejected records are compared with examples/expected.json. Exit status 0
-    when every outcome matches.
+    when every outcome matches; with --serve, the registry is then served until Ctrl-C.
     """
     settings = command_settings()
     if settings.sources_file:
@@ -173,7 +180,10 @@ def demo() -> None:
         for line in outcome.differences:
             click.echo(f"       {line}")
     click.echo(f"Registre chargé dans {settings.data_dir}")
-    sys.exit(EXIT_OK if all(o.matches for o in outcomes) else EXIT_REJECTED)
+    matches = all(o.matches for o in outcomes)
+    if serve and matches:
+        run_server(settings, host, port)
+    sys.exit(EXIT_OK if matches else EXIT_REJECTED)
 
 
 @main.command("config")

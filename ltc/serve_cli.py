@@ -10,6 +10,7 @@ import sys
 import click
 
 from ltc.cli_settings import command_settings
+from ltc.config import Settings
 
 SERVER_THREADS = 8
 
@@ -23,13 +24,17 @@ def serve_command(host: str, port: int) -> None:
     Access logs go to standard output as JSON lines, without the positions people
     search from. LTC_HARVEST_EVERY=minutes also harvests on a schedule.
     """
+    run_server(command_settings(), host, port)
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted: waitress, access logs, the harvest schedule if set."""
     import waitress
 
     from registry.access_log import AccessLog
     from registry.app import create_app
     from registry.scheduler import HarvestSchedule
 
-    settings = command_settings()
     app = create_app(settings)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))

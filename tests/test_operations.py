@@ -86,3 +86,39 @@ def test_access_log_keeps_no_search_position(tmp_path, example_registry):
     assert search["client"] == "127.0.0.0/24"
     text = log_file.read_text()
     assert "47.123456" not in text and "0.654321" not in text and "Lilas" not in text
+
+
+def test_demo_harvests_checks_and_serves_the_example_federation(tmp_path):
+    """The README's first command: ``ltc demo --serve``."""
+    import os
+    import subprocess
+
+    from running_registry import LTC
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
+    env["LTC_DATA_DIR"] = str(tmp_path / "data")
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [LTC, "demo", "--serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def serving() -> bool:
+        try:
+            return requests.get(url + "/health", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        assert _wait_for(serving, 120), log.read_text()
+        places = requests.get(url + "/api/places", params={"q": "Fabrique"}, timeout=10).json()
+        assert places["total"] >= 1
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert "ÉCART" not in log.read_text()
