@@ -19,10 +19,12 @@ from werkzeug.exceptions import HTTPException
 from ltc.config import Settings, load_settings
 from ltc.iris import Iris
 from ltc.store import Store, StoreError, open_store
+from ltc.store.remote import RemoteStore
 from registry.directory import Directory
 from registry.places import SearchError
 from registry.query_workers import QueryFailed, QueryInvalid, QueryPool, QueryTimeout
 from registry.rate_limit import RateLimited, TokenBuckets
+from registry.remote_queries import RemoteQueries
 from registry.sparql_guard import QueryRefused
 from registry.spatial import IndexHolder
 
@@ -99,11 +101,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def query_pool() -> QueryPool:
-    """The process's pool of query workers, started on first use, closed at exit."""
+def query_pool() -> QueryPool | RemoteQueries:
+    """What runs public queries: the process's pool of killable query workers (embedded
+    store), or the remote store's endpoint; made on first use, closed at exit."""
     extensions = current_app.extensions
     with _LOCK:
         pool = extensions.get("ltc_pool")
+        if pool is None and app_settings().store_backend == "sparql":
+            store = open_store(app_settings(), writer=False)
+            assert isinstance(store, RemoteStore)
+            pool = extensions["ltc_pool"] = RemoteQueries(app_settings(), store)
         if pool is None:
             settings = app_settings()
             pool = QueryPool(

@@ -74,7 +74,8 @@ class QueryAnswer:
 # -- worker side ---------------------------------------------------------------------------
 
 
-def _serialize(result: object, result_format: str, max_rows: int) -> tuple[bytes, str, bool]:
+def serialize_answer(result: object, result_format: str, max_rows: int) -> tuple[bytes, str, bool]:
+    """A query result in ``result_format``, cut at ``max_rows`` (body, media type, cut)."""
     name = result_format.lower()
     if isinstance(result, ox.QueryTriples):
         graph_format = GRAPH_FORMATS.get(name) or ox.RdfFormat.from_media_type(name)
@@ -138,7 +139,7 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
             if named_graphs is not None:
                 options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
             result = store._db.query(query, **options)
-            answer = ("ok", *_serialize(result, result_format, max_rows))
+            answer = ("ok", *serialize_answer(result, result_format, max_rows))
         except (SyntaxError, ValueError) as error:
             answer = ("invalid", str(error))
         except StoreError as error:

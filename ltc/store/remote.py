@@ -126,6 +126,10 @@ class RemoteStore(Store):
                 f"results: {error}"
             ) from error
 
+    def dataset_graphs(self) -> list[str]:
+        """The registry's named graphs: the dataset a query of the union is asked over."""
+        return list(self._union_graphs())
+
     def _union_graphs(self) -> list[str]:
         if self._dataset is None:
             if self._seen_generation is None:  # so that refresh() can tell what changed
