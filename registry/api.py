@@ -155,6 +155,7 @@ def source_json(source: SourceInfo) -> dict[str, str]:
         "license": source.license,
         "network": source.network,
         "last_harvest": source.last_success,
+        "stale": source.stale(now(), app_settings().stale_after_days),
         "page": f"{request.host_url}sources/{source.id}",
     }
 

@@ -13,7 +13,7 @@ import bisect
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyoxigraph as ox
 
@@ -69,6 +69,15 @@ class SourceInfo:
     network: str = ""
     license: str = ""
     last_success: str = ""
+
+    def stale(self, now: datetime, after_days: int) -> bool:
+        """True when the source has had no successful harvest for ``after_days`` days:
+        its data may be out of date (pages and the API say so)."""
+        try:
+            last = datetime.fromisoformat(self.last_success.replace("Z", "+00:00"))
+        except ValueError:
+            return True
+        return now - last > timedelta(days=after_days)
 
 
 @dataclass

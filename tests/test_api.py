@@ -119,6 +119,18 @@ def test_every_place_names_its_sources_and_their_licences(example_registry):
     assert body["licenses"]
     for place in body["places"]:
         assert place["sources"] and all(s["license"].startswith("http") for s in place["sources"])
+        assert not any(s["stale"] for s in place["sources"])  # harvested just now
+
+
+def test_a_source_without_a_recent_harvest_is_stale():
+    from datetime import UTC, datetime
+
+    from registry.directory import SourceInfo
+
+    source = SourceInfo("x", "i", "g", "X", last_success="2026-01-01T00:00:00Z")
+    assert source.stale(datetime(2026, 2, 15, tzinfo=UTC), after_days=30)
+    assert not source.stale(datetime(2026, 1, 20, tzinfo=UTC), after_days=30)
+    assert SourceInfo("y", "i", "g", "Y").stale(datetime(2026, 1, 1, tzinfo=UTC), 30)
 
 
 def test_one_place_with_every_organisation_across_networks(example_registry):
