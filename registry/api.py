@@ -179,6 +179,7 @@ def hit_json(hit: Hit, found: Directory) -> dict[str, Any]:
         "networks": [{"iri": n, "name": found.network_name(n)} for n in card.networks],
         "open_now": hit.open_now,
         "next_opening": hit.next_opening,
+        "same_place": [m for m in found.clusters.get(card.iri, ()) if m != card.iri],
         "sources": [source_json(s) for s in card_sources(card, found)],
     }
 
@@ -212,6 +213,7 @@ def detail_json(detail: PlaceDetail) -> dict[str, Any]:
     return {
         "iri": detail.iri,
         "name": detail.name,
+        "records": detail.records,
         "lat": detail.lat,
         "lon": detail.lon,
         "timezone": detail.timezone,

@@ -47,6 +47,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for area in (sparql, api, linked_data, sources, validator, dataset):
         app.register_blueprint(area.blueprint)
+    from registry.assets import blueprint as assets_blueprint
+    from registry.public import blueprint as public_blueprint
+    from registry.security import security_headers
+
+    app.register_blueprint(public_blueprint)
+    app.register_blueprint(assets_blueprint)
+    app.after_request(security_headers)
     app.add_url_rule("/health", "health", health)
     _register_errors(app)
     return app

@@ -133,6 +133,7 @@ class Directory:
     names: NameIndex
     networks: dict[str, Network]
     sources: dict[str, SourceInfo]  # by named graph
+    clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
 
     def __len__(self) -> int:
         return len(self.cards)
@@ -161,7 +162,15 @@ class Directory:
             if place in cards:
                 names.add(row["label"].value, row["kind"].value, place)
         names.freeze()
-        return cls(generation, index, cards, names, _networks(store), _sources(store, iris))
+        return cls(
+            generation,
+            index,
+            cards,
+            names,
+            _networks(store),
+            _sources(store, iris),
+            _clusters(store, iris),
+        )
 
     def network_name(self, iri: str) -> str:
         network = self.networks.get(iri)
@@ -231,6 +240,17 @@ def _networks(store: Store) -> dict[str, Network]:
         if iri not in found:
             found[iri] = Network(iri, _text(row, "name"), _text(row, "url"), _text(row, "graph"))
     return found
+
+
+def _clusters(store: Store, iris: Iris) -> dict[str, tuple[str, ...]]:
+    """Each clustered place → every record of its cluster (itself included)."""
+    rows = store.select(
+        sparql_query("clusters-for-index"), {"derived": ox.NamedNode(iris.derived_graph)}
+    )
+    members: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        members[row["cluster"].value].append(row["place"].value)
+    return {place: tuple(group) for group in members.values() for place in group}
 
 
 def _sources(store: Store, iris: Iris) -> dict[str, SourceInfo]:

@@ -253,6 +253,7 @@ def resource() -> Response:
 @blueprint.get("/graph/<path:rest>")
 @blueprint.get("/registry")
 @blueprint.get("/lieu-ressource/<path:rest>")
+@blueprint.get("/lien-identite/<path:rest>")
 @blueprint.get("/.well-known/genid/<path:rest>")
 def minted(**_: str) -> Response:
     """A resource the registry minted under its base IRI, described from the store."""

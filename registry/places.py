@@ -171,9 +171,25 @@ def search(directory: Directory, query: Search, now: datetime) -> Results:
         found = [(card, km) for card, km in found if card.iri in wanted]
     if query.open_now:
         found = [(card, km) for card, km in found if card.open_at(now)]
+    found = _one_per_cluster(directory, found)
     start = (query.page - 1) * query.per_page
     hits = [_hit(card, km, now) for card, km in found[start : start + query.per_page]]
     return Results(query, hits, len(found), found)
+
+
+def _one_per_cluster(
+    directory: Directory, found: list[tuple[PlaceCard, float | None]]
+) -> list[tuple[PlaceCard, float | None]]:
+    """One entry per physical place: the first (nearest) record of each cluster."""
+    seen: set[str] = set()
+    kept = []
+    for card, km in found:
+        members = directory.clusters.get(card.iri, (card.iri,))
+        if members[0] in seen:
+            continue
+        seen.add(members[0])
+        kept.append((card, km))
+    return kept
 
 
 def _keeps(card: PlaceCard, themes: object, networks: object) -> bool:
@@ -248,6 +264,7 @@ class PlaceDetail:
     events: list[EventAtPlace]
     labels: list[tuple[str, str, SourceInfo | None]]  # (status label, charter date, source)
     sources: list[SourceInfo]
+    records: list[str] = field(default_factory=list)  # this place's records, across networks
 
     def values(self, key: str) -> list[str]:
         """The distinct values of a fact, in the order sources give them."""
@@ -264,41 +281,35 @@ class PlaceDetail:
 
 
 def place_detail(store: Store, directory: Directory, iri: str, now: datetime) -> PlaceDetail | None:
-    """The place page's content, or None when the store says nothing of that place."""
-    node = ox.NamedNode(iri)  # the caller checked the IRI
+    """The place page's content, or None when the store says nothing of that place.
+
+    When the registry found other records of the same physical place (a convergence
+    cluster), the view merges them: every record's facts (each with its source and
+    record, conflicting values all shown), organisations, hours, events and labels."""
+    members = directory.clusters.get(iri, (iri,))
+    records = [iri, *(m for m in members if m != iri)]
     facts: dict[str, list[Fact]] = defaultdict(list)
     place_hours: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    lat = lon = None
-    is_place = False
-    for row in store.select(sparql_query("place-statements"), {"place": node}):
-        source = directory.source_of_graph(row["graph"].value)
-        prop, value = row["property"].value, row["value"]
-        if prop == RDF_TYPE and value.value == SCHEMA + "Place":
-            is_place = True
-        sub_prop, sub_value = row.get("subProperty"), row.get("subValue")
-        if prop == SCHEMA + "geo" and sub_prop is not None:
-            if sub_prop.value == SCHEMA + "latitude":
-                lat = _float(sub_value)
-            elif sub_prop.value == SCHEMA + "longitude":
-                lon = _float(sub_value)
-        elif prop == SCHEMA + "openingHoursSpecification" and sub_prop is not None:
-            place_hours[value.value][sub_prop.value].add(sub_value.value)
-        elif prop == SCHEMA + "address" and sub_prop is not None:
-            _add_fact(facts, sub_prop.value, sub_value, source, iri)
-        elif sub_prop is None:
-            _add_fact(facts, prop, value, source, iri)
-    if not is_place:
+    coordinates: dict[str, list[float | None]] = {}
+    found = []
+    for record in records:
+        if _record_facts(store, directory, record, facts, place_hours, coordinates):
+            found.append(record)
+    if iri not in found:
         return None
+    points = [coordinates[r] for r in found if None not in coordinates[r]]
+    lat, lon = points[0] if points else (None, None)
     card = directory.cards.get(iri)
     timezone = card.timezone if card else "Europe/Paris"
     hours = _slots(place_hours.values())
-    organisations = _organisations(store, directory, node)
+    nodes = [ox.NamedNode(record) for record in found]
+    organisations = _unique(o for node in nodes for o in _organisations(store, directory, node))
     every_slot = hours + [slot for org in organisations for slot in org.hours]
     open_now = is_open(every_slot, now, timezone) if every_slot else None
     upcoming = next_opening(every_slot, now, timezone) if every_slot and not open_now else None
     detail = PlaceDetail(
         iri=iri,
-        name=next((f.value for f in facts.get("nom", [])), iri),
+        name=next((f.value for f in facts.get("nom", []) if f.place == iri), iri),
         lat=lat,
         lon=lon,
         facts=dict(facts),
@@ -307,12 +318,52 @@ def place_detail(store: Store, directory: Directory, iri: str, now: datetime) ->
         next_opening=describe_next(upcoming, now) if upcoming else None,
         timezone=timezone,
         organisations=organisations,
-        events=_events(store, directory, node, now.date()),
-        labels=_labels(store, directory, node),
+        events=[e for node in nodes for e in _events(store, directory, node, now.date())],
+        labels=[lab for node in nodes for lab in _labels(store, directory, node)],
         sources=[],
+        records=found,
     )
     detail.sources = _sources_of(detail)
     return detail
+
+
+def _record_facts(
+    store: Store,
+    directory: Directory,
+    record: str,
+    facts: dict[str, list[Fact]],
+    place_hours: dict[str, dict[str, set[str]]],
+    coordinates: dict[str, list[float | None]],
+) -> bool:
+    """Add what the store says of one place record; False when it is not a place."""
+    is_place = False
+    point: list[float | None] = [None, None]
+    for row in store.select(sparql_query("place-statements"), {"place": ox.NamedNode(record)}):
+        source = directory.source_of_graph(row["graph"].value)
+        prop, value = row["property"].value, row["value"]
+        if prop == RDF_TYPE and value.value == SCHEMA + "Place":
+            is_place = True
+        sub_prop, sub_value = row.get("subProperty"), row.get("subValue")
+        if prop == SCHEMA + "geo" and sub_prop is not None:
+            if sub_prop.value == SCHEMA + "latitude":
+                point[0] = _float(sub_value)
+            elif sub_prop.value == SCHEMA + "longitude":
+                point[1] = _float(sub_value)
+        elif prop == SCHEMA + "openingHoursSpecification" and sub_prop is not None:
+            place_hours[value.value][sub_prop.value].add(sub_value.value)
+        elif prop == SCHEMA + "address" and sub_prop is not None:
+            _add_fact(facts, sub_prop.value, sub_value, source, record)
+        elif sub_prop is None:
+            _add_fact(facts, prop, value, source, record)
+    coordinates[record] = point
+    return is_place
+
+
+def _unique(organisations: Iterable[OrganisationAtPlace]) -> list[OrganisationAtPlace]:
+    by_presence = {o.presence: o for o in organisations}
+    return sorted(
+        by_presence.values(), key=lambda o: (o.networks[0][1] if o.networks else "", o.name)
+    )
 
 
 def _add_fact(
