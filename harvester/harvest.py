@@ -51,7 +51,7 @@ from harvester.validate import (
     shapes_version,
     validate_split,
 )
-from ltc import resources
+from ltc import __version__, resources
 from ltc.config import Settings
 from ltc.iris import Iris
 from ltc.store import Store, open_store
@@ -445,8 +445,60 @@ def harvest(
                 remove_source_data(store, settings, iris, source_id)
         todo = [s for s in selected if s.id not in disabled]
         outcomes = _run_sources(run, todo)
+        update_derived_graph(store, settings, iris)
         store.publish()
     return outcomes
+
+
+def update_derived_graph(
+    store: Store, settings: Settings, iris: Iris, *, force: bool = False
+) -> bool:
+    """Recompute the registry's derived graph (one place across networks, convergence
+    candidates) from every source graph now in the store; True when it changed.
+
+    Skipped when nothing it depends on changed since the last time (the sources'
+    content, the curation file, the settings; ``force`` after a takedown). A failure
+    is logged and leaves the previous derived graph: the harvest itself stands."""
+    from convergence.derive import derive_graph
+
+    stamp_file = Path(settings.data_dir) / "derived-inputs.txt"
+    stamp = _derived_inputs(settings)
+    if not force and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return False
+    started = time.monotonic()
+    try:
+        derived = derive_graph(store, settings)
+        previous = store.graph_ntriples(iris.derived_graph)
+        changed = set(derived.splitlines()) != set(previous.splitlines())
+        if changed:
+            store.replace_graph(iris.derived_graph, derived, previous=previous or None)
+    except Exception:
+        log.exception("derived graph: recomputation failed, previous graph kept")
+        return False
+    write_atomically(stamp_file, stamp.encode())
+    log.info(
+        "derived graph: %d statements in %.2f s",
+        derived.count(b"\n"),
+        time.monotonic() - started,
+    )
+    return changed
+
+
+def _derived_inputs(settings: Settings) -> str:
+    """A digest of what the derived graph depends on."""
+    from convergence.curation import DEFAULT_PATH
+
+    digest = hashlib.sha256(
+        f"{__version__} {settings.base_iri} {settings.convergence_max_km}".encode()
+    )
+    for source_id in sorted(known_sources(settings.data_dir)):
+        state = SourceFiles(settings.data_dir, source_id).load_state()
+        digest.update(f"\n{source_id} {state.content_hash} {state.inputs}".encode())
+    curation = Path(settings.curation_file) if settings.curation_file else DEFAULT_PATH
+    takedowns = Path(settings.data_dir) / "takedown.tsv"
+    for path in (curation, takedowns):
+        digest.update(b"\n" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()
 
 
 def suppress_now(settings: Settings, iri: str) -> list[str]:
@@ -475,6 +527,7 @@ def suppress_now(settings: Settings, iri: str) -> list[str]:
             store.replace_graph(iris.source_graph(source_id), files.accepted())
             files.clear_pending()
             log.info("source=%s takedown=%s", source_id, iri)
+        update_derived_graph(store, settings, iris, force=True)
         store.publish()
     return affected
 

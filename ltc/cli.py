@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from convergence.cli import convergence_group
 from harvester.errors import FeedError
 from harvester.feed import check_feed, source_id_for
 from harvester.parse import syntax_names
@@ -203,5 +204,6 @@ for _command in (
     serve_command,
     backup_command,
     restore_command,
+    convergence_group,
 ):
     main.add_command(_command)

@@ -125,6 +125,17 @@ class Settings:
             "(0: none; use cron and `ltc harvest`). Several serve processes: one at a time."
         },
     )
+    curation_file: str = field(
+        default="",
+        metadata={
+            "help": "The collective's identity decisions (TOML). Empty: the repository's "
+            "convergence/curation.toml."
+        },
+    )
+    convergence_max_km: float = field(
+        default=0.3,
+        metadata={"help": "Farthest apart two records of one physical place may be, in km."},
+    )
     assets_dir: Path = field(
         default=Path("node_modules"),
         metadata={

@@ -24,6 +24,7 @@ from harvester.harvest import (
     remove_source_data,
     set_disabled,
     suppress_now,
+    update_derived_graph,
 )
 from harvester.state import SourceFiles
 from ltc.cli_settings import command_settings
@@ -209,6 +210,7 @@ def sources_remove(source: str) -> None:
         with open_store(settings, writer=True) as store:
             remove_source_data(store, settings, iris, source)
             set_disabled(settings.data_dir, source, True)
+            update_derived_graph(store, settings, iris)
             store.publish()
     except StoreError as error:
         raise click.ClickException(str(error)) from error

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from ltc.cli_settings import command_settings
 from ltc.config import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SERVER_THREADS = 8
 
@@ -25,6 +30,20 @@ def serve_command(host: str, port: int) -> None:
     search from. LTC_HARVEST_EVERY=minutes also harvests on a schedule.
     """
     run_server(command_settings(), host, port)
+
+
+def _warm_up(app: Flask) -> None:
+    """Build what the first requests would otherwise wait for: the gazetteer and the
+    directory of the published generation (nothing published yet is fine)."""
+    from gazetteer.lookup import default_gazetteer
+    from registry.app import directory
+
+    default_gazetteer()
+    with app.app_context():
+        try:
+            directory()
+        except Exception as error:  # no data yet, store unreachable: the requests will say
+            logging.getLogger("ltc.serve").warning("warm-up: %s", error)
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
@@ -43,6 +62,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     access.setLevel(logging.INFO)
     access.propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    threading.Thread(target=_warm_up, args=(app,), name="ltc-warm-up", daemon=True).start()
     if settings.harvest_every > 0:
         HarvestSchedule(settings).start()
         click.echo(f"Moissonnage au démarrage puis toutes les {settings.harvest_every:g} min.")

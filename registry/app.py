@@ -43,9 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["ltc_rate_limit"] = TokenBuckets(settings.sparql_rate_limit)
 
-    from registry import api, dataset, linked_data, sources, sparql, validator
+    from registry import api, convergences, dataset, linked_data, sources, sparql, validator
 
-    for area in (sparql, api, linked_data, sources, validator, dataset):
+    for area in (sparql, api, linked_data, sources, validator, dataset, convergences):
         app.register_blueprint(area.blueprint)
     from registry.assets import blueprint as assets_blueprint
     from registry.public import blueprint as public_blueprint

@@ -81,7 +81,7 @@ def test_api_and_linked_data_on_the_remote_store(remote_registry):
     places = requests.get(
         remote_registry.url + "/api/places",
         params={"lat": 47.3948, "lon": 0.704, "radius": 5},
-        timeout=20,
+        timeout=60,  # on a loaded machine, the first answer may wait for the directory
     ).json()
     assert FABRIQUE in {p["iri"] for p in places["places"]}
     detail = requests.get(
