@@ -50,6 +50,7 @@ from harvester.validate import (
     report_ntriples,
     shapes_version,
     validate_split,
+    without_info,
 )
 from ltc import __version__, resources
 from ltc.config import Settings
@@ -243,7 +244,7 @@ def repair(store: Store, settings: Settings, iris: Iris) -> list[str]:
         files = SourceFiles(settings.data_dir, source_id)
         if files.is_pending:
             store.replace_graph(iris.source_graph(source_id), files.accepted())
-            store.replace_graph(iris.report_graph(source_id), files.report())
+            store.replace_graph(iris.report_graph(source_id), without_info(files.report()))
             files.clear_pending()
             repaired.append(source_id)
             log.warning("source=%s repaired=true reason='interrupted load'", source_id)
@@ -404,7 +405,9 @@ def commit_source(run: _Run, source: Source, prepared: Prepared) -> Outcome:
             run.iris.source_graph(source.id), prepared.accepted, previous=previous or None
         )
         run.store.replace_graph(
-            run.iris.report_graph(source.id), prepared.report, previous=previous_report or None
+            run.iris.report_graph(source.id),
+            without_info(prepared.report),
+            previous=without_info(previous_report) if previous_report else None,
         )
         files.clear_pending()
         outcome.timings["load"] = time.monotonic() - loading

@@ -372,6 +372,25 @@ def report_ntriples(validation: FeedValidation, report_iri: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def without_info(report: bytes) -> bytes:
+    """The report as the store keeps it: without its ``sh:Info`` results (suggestions such
+    as "add opening hours", most of a typical report). The full report stays in the
+    source's ``report.nt`` and on its /sources page. Reads ``report_ntriples`` output,
+    where each result is a ``<…#rN>`` node written on lines of its own."""
+    info_marker = f"> <{SH}resultSeverity> <{SH}Info> .".encode()
+    info_nodes = {
+        line[: line.index(b" ")] for line in report.splitlines() if line.endswith(info_marker)
+    }
+    if not info_nodes:
+        return report
+    kept = [
+        line
+        for line in report.splitlines()
+        if line[: line.find(b" ")] not in info_nodes and line.rsplit(b" ", 2)[-2] not in info_nodes
+    ]
+    return b"\n".join(kept) + b"\n"
+
+
 def report_graph(validation: FeedValidation) -> Graph:
     """The feed's ``sh:ValidationReport``, cascades included."""
     graph = Graph()

@@ -33,17 +33,19 @@ def serve_command(host: str, port: int) -> None:
 
 
 def _warm_up(app: Flask) -> None:
-    """Build what the first requests would otherwise wait for: the gazetteer and the
-    directory of the published generation (nothing published yet is fine)."""
+    """Build what the first requests would otherwise wait for: the SPARQL workers, the
+    directory of the published generation and the gazetteer (nothing published yet is
+    fine: the requests will say so)."""
     from gazetteer.lookup import default_gazetteer
-    from registry.app import directory
+    from registry.app import directory, query_pool
 
-    default_gazetteer()
     with app.app_context():
         try:
+            query_pool()
             directory()
-        except Exception as error:  # no data yet, store unreachable: the requests will say
+        except Exception as error:
             logging.getLogger("ltc.serve").warning("warm-up: %s", error)
+    default_gazetteer()
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:

@@ -46,6 +46,9 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 }
 
 
+WORKER_START_GRACE = 20.0  # seconds a new worker may take to start, on top of the timeout
+
+
 class QueryError(Exception):
     """A query could not be answered (base class)."""
 
@@ -119,6 +122,8 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
     store: EmbeddedStore | None = None
     with contextlib.suppress(StoreError):  # nothing published yet: retried at each query
         store = EmbeddedStore(settings, writer=False)
+    with contextlib.suppress(OSError):
+        connection.send(("ready",))
     while True:
         try:
             request = connection.recv()
@@ -160,6 +165,7 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.fresh = True  # has not said "ready" yet: still starting (interpreter, snapshot)
 
     def stop(self, *, kill: bool) -> None:
         if not kill:
@@ -232,6 +238,12 @@ class QueryPool:
         except queue.Empty:
             raise QueryTimeout(f"every query worker stayed busy for {self.timeout} s") from None
         try:
+            if worker.fresh:  # the timeout counts the query, not the worker's start
+                if not worker.connection.poll(WORKER_START_GRACE):
+                    self._replace(worker)
+                    raise QueryFailed("a query worker did not start in time")
+                worker.connection.recv()  # ("ready",)
+                worker.fresh = False
             worker.connection.send(
                 (query, default_graphs, named_graphs, result_format, self.max_rows)
             )

@@ -131,6 +131,24 @@ def test_example_federation_is_loaded_with_exactly_the_expected_rejections(make_
     assert [int(a["accepted"].value) for a in activities] == [outcomes["amap-centre"].accepted]
 
 
+def test_the_store_keeps_what_needs_fixing_and_the_file_every_suggestion(make_settings, expected):
+    settings = make_settings()
+    harvest(settings, only=["amap-centre"])
+    iris = Iris(settings.base_iri)
+    severities = (
+        "SELECT ?severity (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ "
+        "?r <http://www.w3.org/ns/shacl#resultSeverity> ?severity }} }} GROUP BY ?severity"
+    )
+    with open_store(settings, writer=True) as store:
+        rows = store.select(severities.format(graph=iris.report_graph("amap-centre")))
+    in_store = {row["severity"].value.rsplit("#")[-1]: int(row["n"].value) for row in rows}
+    assert in_store["Violation"] > 0 and in_store["Warning"] > 0 and "Info" not in in_store
+    rejected = [r for r in expected["rejected"] if r["source"] == "amap-centre"]
+    assert in_store["Violation"] >= len(rejected)
+    report_file = SourceFiles(settings.data_dir, "amap-centre").report()
+    assert b"<http://www.w3.org/ns/shacl#Info>" in report_file  # suggestions kept for people
+
+
 def test_unchanged_feed_costs_nothing_and_a_changed_record_is_revalidated_alone(net, feed_server):
     (again,) = harvest(net)
     assert again.status == "unchanged" and again.revalidated == 0
