@@ -430,8 +430,11 @@ def harvest(
     accept_shrink: set[str] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _now,
+    derive: bool = True,
 ) -> list[Outcome]:
-    """Harvest the catalog's sources (or ``only`` these), then publish the new state."""
+    """Harvest the catalog's sources (or ``only`` these) and publish the new state, then
+    recompute the derived graph (``derive=False``: later, by ``update_derived_graph``)
+    and publish again when it changed."""
     catalog = load_catalog(settings)
     by_id = {s.id: s for s in catalog}
     unknown = sorted(set(only or ()) - set(by_id))
@@ -448,8 +451,9 @@ def harvest(
                 remove_source_data(store, settings, iris, source_id)
         todo = [s for s in selected if s.id not in disabled]
         outcomes = _run_sources(run, todo)
-        update_derived_graph(store, settings, iris)
-        store.publish()
+        store.publish()  # the sources' new data is served at once…
+        if derive and update_derived_graph(store, settings, iris):
+            store.publish()  # …and what the registry derives from it follows
     return outcomes
 
 
@@ -470,7 +474,7 @@ def update_derived_graph(
         return False
     started = time.monotonic()
     try:
-        derived = derive_graph(store, settings)
+        derived = derive_graph(settings)
         previous = store.graph_ntriples(iris.derived_graph)
         changed = set(derived.splitlines()) != set(previous.splitlines())
         if changed:

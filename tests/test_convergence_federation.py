@@ -177,9 +177,21 @@ def test_removing_a_feed_removes_only_the_links_it_supported(tmp_path_factory, r
     assert not after.cluster(bocal).is_candidate
 
 
+def test_the_harvester_files_give_the_facts_the_store_gives(store, settings):
+    from convergence.accepted import read_accepted
+    from convergence.derive import read_store
+
+    from_store = read_store(store, IRIS)
+    from_files = read_accepted(settings, IRIS)
+    assert from_files.places == from_store.places
+    assert sorted(from_files.presences, key=repr) == sorted(from_store.presences, key=repr)
+    assert from_files.labels == from_store.labels
+    assert from_files.network_names == from_store.network_names
+
+
 def test_derived_graph_answers_the_candidates_example_query(store, settings, result):
-    derived = derive_graph(store, settings)
-    assert derived == derive_graph(store, settings), "the same store gives the same graph"
+    derived = derive_graph(settings)
+    assert derived == derive_graph(settings), "the same data gives the same graph"
     dataset = ox.Store()
     for graph in store.named_graphs():
         dataset.load(
