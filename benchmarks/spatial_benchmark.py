@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from national_federation import _communes, generate, network_triples, place_records
 
 from ltc.config import load_settings
+from ltc.iris import Iris
 from ltc.store import open_store
-from registry.spatial import SpatialIndex
+from registry.directory import Directory
 
 SPARQL_NEAR = """PREFIX schema: <https://schema.org/>
 SELECT ?place ?km2 WHERE {{
@@ -132,7 +133,7 @@ def main() -> None:
         store = open_store(settings, writer=False)
         before = rss_mb()
         started = time.perf_counter()
-        index = SpatialIndex.from_store(store)
+        index = Directory.from_store(store, Iris(settings.base_iri)).index
         build = time.perf_counter() - started
         grown = rss_mb() - before
         print(f"index: {len(index)} places, built in {build:.2f} s, RSS +{grown:.0f} MB")

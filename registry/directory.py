@@ -10,6 +10,7 @@ every answer comes from one generation.
 from __future__ import annotations
 
 import bisect
+import gc
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -143,12 +144,9 @@ class Directory:
         """Read the generation the store handle sees now (read first, so a concurrent
         refresh can only make the directory look older than it is)."""
         generation = store.generation()
-        hours = _hours(store)
-        cards: dict[str, PlaceCard] = {}
-        for row in store.select(sparql_query("places-for-index")):
-            card = _card(row, hours)
-            if card is not None and card.iri not in cards:
-                cards[card.iri] = card
+        read = _Reading(store)
+        networks = _networks(store)
+        cards = read.cards()
         index = SpatialIndex(
             (
                 Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
@@ -156,21 +154,18 @@ class Directory:
             ),
             generation,
         )
-        names = NameIndex()
-        for row in store.select(sparql_query("names-for-search")):
-            place = row["place"].value
-            if place in cards:
-                names.add(row["label"].value, row["kind"].value, place)
-        names.freeze()
-        return cls(
+        names = read.names(cards, networks)
+        directory = cls(
             generation,
             index,
             cards,
             names,
-            _networks(store),
+            networks,
             _sources(store, iris),
             _clusters(store, iris),
         )
+        gc.freeze()  # long-lived: keep the collector from walking it again and again
+        return directory
 
     def network_name(self, iri: str) -> str:
         network = self.networks.get(iri)
@@ -185,9 +180,92 @@ def _text(row: dict, name: str) -> str:
     return term.value if term is not None else ""
 
 
+class _Reading:
+    """The flat queries the directory is built from, joined here."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.presences: dict[str, set[tuple[str, str]]] = defaultdict(set)  # place → (org, graph)
+        for row in store.select(sparql_query("directory-presences")):
+            self.presences[row["place"].value].add((row["organisation"].value, row["graph"].value))
+        self.member_of: dict[str, set[str]] = defaultdict(set)
+        self.organisation_names: dict[str, set[str]] = defaultdict(set)
+        for row in store.select(sparql_query("directory-organisations")):
+            organisation = row["organisation"].value
+            if "network" in row:
+                self.member_of[organisation].add(row["network"].value)
+            if "name" in row:
+                self.organisation_names[organisation].add(row["name"].value)
+        self.place_names: dict[str, set[str]] = defaultdict(set)
+
+    def cards(self) -> dict[str, PlaceCard]:
+        located: dict[str, tuple[str, float, float]] = {}
+        for row in self.store.select(sparql_query("directory-places")):
+            place = row["place"].value
+            try:
+                lat, lon = float(row["lat"].value), float(row["lon"].value)
+            except ValueError:
+                continue
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                continue
+            located.setdefault(place, (row["graph"].value, lat, lon))
+            if "name" in row:
+                self.place_names[place].add(row["name"].value)
+        addresses: dict[str, tuple[str, str, str]] = {}
+        for row in self.store.select(sparql_query("directory-addresses")):
+            address = (_text(row, "street"), _text(row, "postcode"), _text(row, "locality"))
+            place = row["place"].value
+            addresses[place] = min(addresses.get(place, address), address)
+        themes: dict[str, set[str]] = defaultdict(set)
+        for row in self.store.select(sparql_query("directory-themes")):
+            themes[row["place"].value].add(row["theme"].value)
+        hours = _hours(self.store)
+        cards = {}
+        for place, (graph, lat, lon) in located.items():
+            street, postcode, locality = addresses.get(place, ("", "", ""))
+            present = self.presences.get(place, set())
+            networks = {n for org, _ in present for n in self.member_of.get(org, ())}
+            cards[place] = PlaceCard(
+                iri=place,
+                name=min(self.place_names.get(place) or {place}),
+                lat=lat,
+                lon=lon,
+                street=street,
+                postcode=postcode,
+                locality=locality,
+                themes=tuple(sorted(themes.get(place, ()))),
+                networks=tuple(sorted(networks)),
+                graphs=tuple(sorted({graph} | {g for _, g in present})),
+                timezone=timezone_for(postcode or None, lat, lon),
+                hours=tuple(sorted(set(hours.get(place, ())), key=_slot_order)),
+            )
+        return cards
+
+    def names(self, cards: dict[str, PlaceCard], networks: dict[str, Network]) -> NameIndex:
+        """Names of places, of the organisations present there and of their networks."""
+        names = NameIndex()
+        alternates: dict[str, set[str]] = defaultdict(set)
+        for row in self.store.select(sparql_query("directory-alternate-names")):
+            alternates[row["subject"].value].add(row["name"].value)
+        for place in cards:
+            for name in sorted(self.place_names.get(place, set()) | alternates.get(place, set())):
+                names.add(name, "place", place)
+            for organisation in sorted({org for org, _ in self.presences.get(place, ())}):
+                for name in sorted(
+                    self.organisation_names.get(organisation, set())
+                    | alternates.get(organisation, set())
+                ):
+                    names.add(name, "organisation", place)
+            for network in cards[place].networks:
+                if network in networks:
+                    names.add(networks[network].name, "network", place)
+        names.freeze()
+        return names
+
+
 def _hours(store: Store) -> dict[str, list[Slot]]:
     found: dict[str, list[Slot]] = defaultdict(list)
-    for row in store.select(sparql_query("opening-hours-for-index")):
+    for row in store.select(sparql_query("directory-opening-hours")):
         slot = parse_slot(
             _text(row, "day"),
             _text(row, "opens"),
@@ -200,37 +278,8 @@ def _hours(store: Store) -> dict[str, list[Slot]]:
     return found
 
 
-def _card(row: dict, hours: dict[str, list[Slot]]) -> PlaceCard | None:
-    try:
-        lat, lon = float(row["lat"].value), float(row["lon"].value)
-    except (KeyError, ValueError):
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    iri = row["place"].value
-    postcode = _text(row, "postcode")
-    return PlaceCard(
-        iri=iri,
-        name=_text(row, "name") or iri,
-        lat=lat,
-        lon=lon,
-        street=_text(row, "street"),
-        postcode=postcode,
-        locality=_text(row, "locality"),
-        themes=_words(row, "themes"),
-        networks=_words(row, "networks"),
-        graphs=tuple(sorted({_text(row, "placeGraph"), *_words(row, "presenceGraphs")} - {""})),
-        timezone=timezone_for(postcode or None, lat, lon),
-        hours=tuple(sorted(set(hours.get(iri, ())), key=_slot_order)),
-    )
-
-
 def _slot_order(slot: Slot) -> tuple:
     return slot.day, slot.opens, slot.closes
-
-
-def _words(row: dict, name: str) -> tuple[str, ...]:
-    return tuple(sorted(set(_text(row, name).split())))
 
 
 def _networks(store: Store) -> dict[str, Network]:
@@ -245,7 +294,7 @@ def _networks(store: Store) -> dict[str, Network]:
 def _clusters(store: Store, iris: Iris) -> dict[str, tuple[str, ...]]:
     """Each clustered place → every record of its cluster (itself included)."""
     rows = store.select(
-        sparql_query("clusters-for-index"), {"derived": ox.NamedNode(iris.derived_graph)}
+        sparql_query("directory-clusters"), {"derived": ox.NamedNode(iris.derived_graph)}
     )
     members: dict[str, list[str]] = defaultdict(list)
     for row in rows:

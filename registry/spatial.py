@@ -2,7 +2,7 @@
 
 A bounding-box FILTER over 100 000 places takes ~0.3 s per query in pyoxigraph, too
 slow for a public page; this index answers the same question in a few milliseconds.
-It is built once per published generation from ``sparql/places-for-index.rq`` and
+It is built once per published generation as part of ``registry.directory.Directory``,
 kept by an ``IndexHolder`` that rebuilds it when the store publishes a new one.
 
 Layout: a fixed grid of ``CELL_DEGREES`` × ``CELL_DEGREES`` cells (row by latitude,
@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from ltc.resources import sparql_query
 from ltc.store import Store
 
 log = logging.getLogger(__name__)
@@ -123,38 +122,6 @@ class SpatialIndex:
 
     def __len__(self) -> int:
         return self._count
-
-    @classmethod
-    def from_store(cls, store: Store) -> SpatialIndex:
-        """Build the index of the generation the store handle sees now (read first, so a
-        concurrent refresh can only make the index look older than it is)."""
-        generation = store.generation()
-        interned: dict[str, frozenset[str]] = {}
-
-        def iris(term: object) -> frozenset[str]:
-            text = getattr(term, "value", "")
-            if text not in interned:
-                interned[text] = frozenset(text.split())
-            return interned[text]
-
-        points = []
-        for row in store.select(sparql_query("places-for-index")):
-            try:
-                lat, lon = float(row["lat"].value), float(row["lon"].value)
-            except (KeyError, ValueError):
-                continue
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                continue
-            points.append(
-                Point(
-                    row["place"].value,
-                    lat,
-                    lon,
-                    iris(row.get("themes")),
-                    iris(row.get("networks")),
-                )
-            )
-        return cls(points, generation)
 
     def _cells(self, rows: range, columns: Iterable[int] | None) -> Iterable[list[_Entry]]:
         """The occupied cells of these rows and (wrapped) columns; None means all columns."""
@@ -299,7 +266,7 @@ class IndexHolder(Generic[Index]):
         *,
         check_seconds: float = 1.0,
         background: bool = True,
-        build: Callable[[Store], Index] = SpatialIndex.from_store,  # type: ignore[assignment]
+        build: Callable[[Store], Index],
     ) -> None:
         self._store = store
         self._check_seconds = check_seconds

@@ -10,7 +10,9 @@ import pytest
 
 from harvester.harvest import harvest
 from ltc.config import load_settings
+from ltc.iris import Iris
 from ltc.store import open_store
+from registry.directory import Directory
 from registry.spatial import (
     CELL_DEGREES,
     IndexHolder,
@@ -231,8 +233,8 @@ def harvested(tmp_path_factory):
 
 
 def test_index_from_store_holds_every_place_with_coordinates(harvested):
-    _, store = harvested
-    index = SpatialIndex.from_store(store)
+    settings, store = harvested
+    index = Directory.from_store(store, Iris(settings.base_iri)).index
     assert index.generation == store.generation() != ""
     everything = index.within(-90, -180, 90, 180)
     expected = {row["place"].value for row in store.select(PLACES_WITH_COORDINATES)}
@@ -270,7 +272,7 @@ def test_holder_rebuilds_after_a_publish(tmp_path):
         if len(builds) == 2:
             started.set()
             assert release.wait(10)
-        return SpatialIndex.from_store(store)
+        return Directory.from_store(store, Iris(settings.base_iri)).index
 
     holder = IndexHolder(reader, check_seconds=3600, build=build)
     first = holder.index()
