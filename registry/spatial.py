@@ -347,7 +347,7 @@ class IndexHolder(Generic[Index]):
         self.rebuilds += 1
         self.last_error = None
         log.info(
-            "spatial index: %d places, generation %s, built in %.2f s",
+            "in-memory index rebuilt: %d places, generation %s, in %.2f s",
             len(index),
             index.generation,
             time.perf_counter() - started,
