@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import Sample, Throughput, have_wrk, percentile, sequential, slow_throughput, throughput
 from national_federation import _communes
-from spatial_benchmark import SPARQL_NEAR, load_direct
+from spatial_benchmark import load_direct, near_query
 
 from ltc.config import Settings, load_settings
 from ltc.iris import Iris
@@ -339,23 +339,6 @@ def timed(function: Callable[[], object], repeat: int) -> list[float]:
         function()
         times.append((time.perf_counter() - started) * 1000)
     return times
-
-
-def near_query(lat: float, lon: float, radius: float) -> str:
-    """spatial_benchmark's SPARQL near-me query (bounding box, then equirectangular km²)."""
-    dlat = radius / 111.195
-    kx = 111.195 * math.cos(math.radians(lat))
-    dlon = radius / kx
-    return SPARQL_NEAR.format(
-        lat=f"{lat:.6e}",
-        lon=f"{lon:.6e}",
-        south=f"{lat - dlat:.6f}",
-        north=f"{lat + dlat:.6f}",
-        west=f"{lon - dlon:.6f}",
-        east=f"{lon + dlon:.6f}",
-        kx=f"{kx:.6e}",
-        r2=f"{radius**2:.6e}",
-    )
 
 
 def sparql_path(endpoint: str, query: str) -> str:

@@ -103,6 +103,23 @@ def harvest_over_http(settings_overrides: dict, folder: Path, places: int, feeds
     return settings, sum(o.accepted for o in outcomes)
 
 
+def near_query(lat: float, lon: float, radius: float) -> str:
+    """The SPARQL near-me query: a bounding box, then the equirectangular km²."""
+    dlat = radius / 111.195
+    kx = 111.195 * math.cos(math.radians(lat))
+    dlon = radius / kx
+    return SPARQL_NEAR.format(
+        lat=f"{lat:.6e}",  # doubles: pyoxigraph's fixed-point decimals overflow
+        lon=f"{lon:.6e}",
+        south=f"{lat - dlat:.6f}",
+        north=f"{lat + dlat:.6f}",
+        west=f"{lon - dlon:.6f}",
+        east=f"{lon + dlon:.6f}",
+        kx=f"{kx:.6e}",
+        r2=f"{radius**2:.6e}",
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
@@ -159,19 +176,7 @@ def main() -> None:
 
         sparql_ms, sparql_rows = [], []
         for lat, lon in centres:
-            dlat = args.radius / 111.195
-            kx = 111.195 * math.cos(math.radians(lat))
-            dlon = args.radius / kx
-            query = SPARQL_NEAR.format(
-                lat=f"{lat:.6e}",  # doubles: pyoxigraph's fixed-point decimals overflow
-                lon=f"{lon:.6e}",
-                south=f"{lat - dlat:.6f}",
-                north=f"{lat + dlat:.6f}",
-                west=f"{lon - dlon:.6f}",
-                east=f"{lon + dlon:.6f}",
-                kx=f"{kx:.6e}",
-                r2=f"{args.radius**2:.6e}",
-            )
+            query = near_query(lat, lon, args.radius)
             started = time.perf_counter()
             rows = store.select(query)
             sparql_ms.append((time.perf_counter() - started) * 1000)

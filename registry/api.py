@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from registry.app import app_settings, directory, now, read_store
 from registry.caching import cached
@@ -165,12 +165,17 @@ def card_sources(card: PlaceCard, found: Directory) -> list[SourceInfo]:
     return sorted({s.id: s for s in sources if s is not None}.values(), key=lambda s: s.id)
 
 
-def hit_json(hit: Hit, found: Directory) -> dict[str, Any]:
+def hit_json(hit: Hit, found: Directory, sources: dict[str, dict] | None = None) -> dict[str, Any]:
+    """One place of a result list; ``sources`` memoises the sources' JSON over a list."""
     card = hit.card
+    sources = {} if sources is None else sources
+    for source in card_sources(card, found):
+        if source.id not in sources:
+            sources[source.id] = source_json(source)
     return {
         "iri": card.iri,
         "name": card.name,
-        "detail": url_for("api.place", iri=card.iri, _external=True),
+        "detail": _detail_url(card.iri),
         "address": {"street": card.street, "postcode": card.postcode, "locality": card.locality},
         "lat": card.lat,
         "lon": card.lon,
@@ -180,8 +185,14 @@ def hit_json(hit: Hit, found: Directory) -> dict[str, Any]:
         "open_now": hit.open_now,
         "next_opening": hit.next_opening,
         "same_place": [m for m in found.clusters.get(card.iri, ()) if m != card.iri],
-        "sources": [source_json(s) for s in card_sources(card, found)],
+        "sources": [sources[s.id] for s in card_sources(card, found)],
     }
+
+
+def _detail_url(iri: str) -> str:
+    """``/api/place?iri=…`` (built by hand: ``url_for`` per place costs more than the rest
+    of the place's JSON)."""
+    return f"{request.host_url}api/place?{urlencode({'iri': iri})}"
 
 
 def _page_link(page: int) -> str:
@@ -191,7 +202,8 @@ def _page_link(page: int) -> str:
 
 
 def results_json(results: Results, found: Directory) -> dict[str, Any]:
-    places = [hit_json(hit, found) for hit in results.hits]
+    sources: dict[str, dict] = {}
+    places = [hit_json(hit, found, sources) for hit in results.hits]
     page = results.search.page
     return {
         "generation": found.generation,
@@ -276,7 +288,7 @@ def _geojson(results: Results, found: Directory) -> dict[str, Any]:
                     "themes": [label(t) for t in card.themes],
                     "networks": [found.network_name(n) for n in card.networks],
                     "sources": [s.id for s in card_sources(card, found)],
-                    "detail": url_for("api.place", iri=card.iri, _external=True),
+                    "detail": _detail_url(card.iri),
                 },
             }
         )
