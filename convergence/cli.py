@@ -127,6 +127,16 @@ def candidate_rows(result: Result) -> list[dict]:
     return rows
 
 
+_FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text pour les personnes, json pour les programmes.",
+)
+
+
 @click.group("convergence")
 def convergence_group() -> None:
     """Lieux de Convergence : identité des lieux entre réseaux et lieux candidats."""
@@ -135,14 +145,7 @@ def convergence_group() -> None:
 @convergence_group.command("review")
 @_CURATION_OPTION
 @click.option("--limit", type=int, default=30, show_default=True, help="Nombre de liens listés.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text pour les personnes, json pour les programmes.",
-)
+@_FORMAT_OPTION
 def review_command(limit: int, output_format: str, curation_file: Path | None) -> None:
     """Liste les liens d'identité à trancher, les plus utiles d'abord.
 
@@ -191,14 +194,7 @@ def review_command(limit: int, output_format: str, curation_file: Path | None) -
 @convergence_group.command("candidates")
 @_CURATION_OPTION
 @click.option("--limit", type=int, default=0, help="Nombre de lieux listés (0 : tous).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text pour les personnes, json pour les programmes.",
-)
+@_FORMAT_OPTION
 def candidates_command(limit: int, output_format: str, curation_file: Path | None) -> None:
     """Liste les lieux candidats : lieux où sont présentes des organisations d'au moins
     deux réseaux, classés par nombre de réseaux puis d'organisations."""

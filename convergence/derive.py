@@ -23,18 +23,13 @@ from convergence.model import Cluster, Label, Link, PlaceFacts, Presence, Result
 from ltc.config import Settings
 from ltc.iris import Iris
 from ltc.resources import sparql_query
-from ltc.store import Store
+from ltc.store import Store, row_text
 from ltc.vocab import LTC, RDF_TYPE, XSD
 
 DEFAULT_BASE = "https://w3id.org/ltc/"
 
 
 # -- reading the store ---------------------------------------------------------------
-
-
-def _text(row: dict, key: str) -> str:
-    term = row.get(key)
-    return term.value if term is not None else ""
 
 
 def _number(row: dict, key: str) -> float | None:
@@ -98,40 +93,41 @@ def facts_from_rows(
     labels: set[Label] = set()
     names: dict[str, str] = {}
     for row in meeting_rows:
-        kind, graph = _text(row, "kind"), _text(row, "graph")
+        kind, graph = row_text(row, "kind"), row_text(row, "graph")
         if kind == "source":
-            publishers[graph].add(_text(row, "network"))
-            if _text(row, "sourceId"):
-                source_ids[graph] = _text(row, "sourceId")
+            publishers[graph].add(row_text(row, "network"))
+            if row_text(row, "sourceId"):
+                source_ids[graph] = row_text(row, "sourceId")
         elif kind == "network":
-            network = _text(row, "network")
-            names[network] = _smallest(names.get(network, ""), _text(row, "name"))
+            network = row_text(row, "network")
+            names[network] = _smallest(names.get(network, ""), row_text(row, "name"))
         elif not wanted(graph):
             continue
         elif kind == "presence":
-            found = presences[(_text(row, "organisation"), _text(row, "place"), graph)]
-            if _text(row, "network"):
-                found.add(_text(row, "network"))
+            found = presences[(row_text(row, "organisation"), row_text(row, "place"), graph)]
+            if row_text(row, "network"):
+                found.add(row_text(row, "network"))
         elif kind == "label":
-            labels.add(Label(_text(row, "place"), _text(row, "status"), _text(row, "charterDate")))
+            place, status = row_text(row, "place"), row_text(row, "status")
+            labels.add(Label(place, status, row_text(row, "charterDate")))
 
     rows: dict[tuple[str, str], dict] = {}
     for row in place_rows:
-        graph = _text(row, "graph")
+        graph = row_text(row, "graph")
         if not wanted(graph):
             continue
-        key = (_text(row, "place"), graph)
+        key = (row_text(row, "place"), graph)
         merged = rows.setdefault(
             key,
             {"name": "", "street": "", "postcode": "", "locality": "", "geo": None, "same": set()},
         )
         for field_name in ("name", "street", "postcode", "locality"):
-            merged[field_name] = _smallest(merged[field_name], _text(row, field_name))
+            merged[field_name] = _smallest(merged[field_name], row_text(row, field_name))
         lat, lon = _number(row, "lat"), _number(row, "lon")
         if lat is not None and lon is not None:
             merged["geo"] = min(merged["geo"] or (lat, lon), (lat, lon))
-        if _text(row, "sameAs"):
-            merged["same"].add(_text(row, "sameAs"))
+        if row_text(row, "sameAs"):
+            merged["same"].add(row_text(row, "sameAs"))
 
     places: dict[str, PlaceFacts] = {}
     for (iri, graph), merged in sorted(rows.items()):

@@ -165,6 +165,16 @@ def env_name(setting: str) -> str:
     return ENV_PREFIX + setting.upper()
 
 
+def child_environment(settings: Settings, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for an ``ltc`` child process that must see exactly ``settings``:
+    the parent's variables (``os.environ`` by default) without its ``LTC_…`` ones, plus
+    one ``LTC_…`` variable per setting."""
+    base = os.environ if environ is None else environ
+    env = {name: value for name, value in base.items() if not name.startswith(ENV_PREFIX)}
+    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
+    return env
+
+
 def _convert(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:

@@ -169,7 +169,8 @@ def hit_json(hit: Hit, found: Directory, sources: dict[str, dict] | None = None)
     """One place of a result list; ``sources`` memoises the sources' JSON over a list."""
     card = hit.card
     sources = {} if sources is None else sources
-    for source in card_sources(card, found):
+    credited = card_sources(card, found)
+    for source in credited:
         if source.id not in sources:
             sources[source.id] = source_json(source)
     return {
@@ -185,7 +186,7 @@ def hit_json(hit: Hit, found: Directory, sources: dict[str, dict] | None = None)
         "open_now": hit.open_now,
         "next_opening": hit.next_opening,
         "same_place": [m for m in found.clusters.get(card.iri, ()) if m != card.iri],
-        "sources": [sources[s.id] for s in card_sources(card, found)],
+        "sources": [sources[s.id] for s in credited],
     }
 
 

@@ -10,7 +10,6 @@ every answer comes from one generation.
 from __future__ import annotations
 
 import bisect
-import gc
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import pyoxigraph as ox
 from gazetteer.lookup import timezone_for
 from ltc.iris import Iris
 from ltc.resources import sparql_query
-from ltc.store import Store
+from ltc.store import Store, row_text
 from ltc.text import fold
 from registry.hours import Slot, is_open, parse_slot
 from registry.spatial import Point, SpatialIndex
@@ -155,7 +154,7 @@ class Directory:
             generation,
         )
         names = read.names(cards, networks)
-        directory = cls(
+        return cls(
             generation,
             index,
             cards,
@@ -164,8 +163,6 @@ class Directory:
             _sources(store, iris),
             _clusters(store, iris),
         )
-        gc.freeze()  # long-lived: keep the collector from walking it again and again
-        return directory
 
     def network_name(self, iri: str) -> str:
         network = self.networks.get(iri)
@@ -173,11 +170,6 @@ class Directory:
 
     def source_of_graph(self, graph: str) -> SourceInfo | None:
         return self.sources.get(graph)
-
-
-def _text(row: dict, name: str) -> str:
-    term = row.get(name)
-    return term.value if term is not None else ""
 
 
 class _Reading:
@@ -213,7 +205,7 @@ class _Reading:
                 self.place_names[place].add(row["name"].value)
         addresses: dict[str, tuple[str, str, str]] = {}
         for row in self.store.select(sparql_query("directory-addresses")):
-            address = (_text(row, "street"), _text(row, "postcode"), _text(row, "locality"))
+            address = tuple(row_text(row, key) for key in ("street", "postcode", "locality"))
             place = row["place"].value
             addresses[place] = min(addresses.get(place, address), address)
         themes: dict[str, set[str]] = defaultdict(set)
@@ -267,11 +259,11 @@ def _hours(store: Store) -> dict[str, list[Slot]]:
     found: dict[str, list[Slot]] = defaultdict(list)
     for row in store.select(sparql_query("directory-opening-hours")):
         slot = parse_slot(
-            _text(row, "day"),
-            _text(row, "opens"),
-            _text(row, "closes"),
-            _text(row, "validFrom") or None,
-            _text(row, "validThrough") or None,
+            row_text(row, "day"),
+            row_text(row, "opens"),
+            row_text(row, "closes"),
+            row_text(row, "validFrom") or None,
+            row_text(row, "validThrough") or None,
         )
         if slot is not None:
             found[row["place"].value].append(slot)
@@ -287,7 +279,7 @@ def _networks(store: Store) -> dict[str, Network]:
     for row in store.select(sparql_query("network-names")):
         iri = row["network"].value
         if iri not in found:
-            found[iri] = Network(iri, _text(row, "name"), _text(row, "url"), _text(row, "graph"))
+            found[iri] = Network(iri, *(row_text(row, key) for key in ("name", "url", "graph")))
     return found
 
 
@@ -310,12 +302,12 @@ def _sources(store: Store, iris: Iris) -> dict[str, SourceInfo]:
     for row in rows:
         graph = row["graph"].value
         found[graph] = SourceInfo(
-            id=_text(row, "id"),
+            id=row_text(row, "id"),
             iri=row["source"].value,
             graph=graph,
-            title=_text(row, "title") or _text(row, "id"),
-            network=_text(row, "network"),
-            license=_text(row, "license"),
-            last_success=_text(row, "lastSuccess"),
+            title=row_text(row, "title") or row_text(row, "id"),
+            network=row_text(row, "network"),
+            license=row_text(row, "license"),
+            last_success=row_text(row, "lastSuccess"),
         )
     return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request
@@ -130,14 +131,8 @@ def local_link(iri: str) -> str:
     if iri.startswith(base):
         return "/" + iri[len(base) :]
     if iri.startswith(("http://", "https://")):
-        return "/resource?" + _query({"iri": iri})
+        return "/resource?" + urlencode({"iri": iri})
     return ""
-
-
-def _query(args: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(args)
 
 
 # -- packaged documents ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import date, datetime
 import pyoxigraph as ox
 
 from ltc.resources import sparql_query
-from ltc.store import Store
+from ltc.store import Store, row_text
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.hours import Slot, describe_next, is_open, next_opening, parse_slot
 from registry.spatial import MAX_RADIUS_KM
@@ -160,12 +160,10 @@ def search(directory: Directory, query: Search, now: datetime) -> Results:
     elif query.bbox is not None:
         points = directory.index.within(*query.bbox, themes=themes, networks=networks)
         found = [(directory.cards[p.iri], None) for p in points]
-    else:
-        found = [
-            (card, None)
-            for card in sorted(directory.cards.values(), key=lambda c: (c.name.casefold(), c.iri))
-            if _keeps(card, themes, networks)
-        ]
+    else:  # no point, no box: everywhere, by name
+        points = directory.index.within(-90, -180, 90, 180, themes=themes, networks=networks)
+        cards = sorted((directory.cards[p.iri] for p in points), key=_by_name)
+        found = [(card, None) for card in cards]
     if query.text:
         wanted = {place for _, _, place in directory.names.search(query.text, limit=10**9)}
         found = [(card, km) for card, km in found if card.iri in wanted]
@@ -192,10 +190,8 @@ def _one_per_cluster(
     return kept
 
 
-def _keeps(card: PlaceCard, themes: object, networks: object) -> bool:
-    if themes is not None and not set(card.themes) & set(themes):  # type: ignore[call-overload]
-        return False
-    return networks is None or bool(set(card.networks) & set(networks))  # type: ignore[call-overload]
+def _by_name(card: PlaceCard) -> tuple[str, str]:
+    return card.name.casefold(), card.iri
 
 
 def _hit(card: PlaceCard, km: float | None, now: datetime) -> Hit:
@@ -464,11 +460,11 @@ def _events(
     return [
         EventAtPlace(
             iri=row["event"].value,
-            name=_value(row, "name") or row["event"].value,
-            start=_value(row, "start"),
-            end=_value(row, "end"),
-            organizer=_value(row, "organizerName"),
-            url=_value(row, "url"),
+            name=row_text(row, "name") or row["event"].value,
+            start=row_text(row, "start"),
+            end=row_text(row, "end"),
+            organizer=row_text(row, "organizerName"),
+            url=row_text(row, "url"),
             source=directory.source_of_graph(row["graph"].value),
         )
         for row in rows
@@ -482,16 +478,11 @@ def _labels(
     return [
         (
             label(row["status"].value),
-            _value(row, "charterDate"),
+            row_text(row, "charterDate"),
             directory.source_of_graph(row["graph"].value),
         )
         for row in rows
     ]
-
-
-def _value(row: dict, name: str) -> str:
-    term = row.get(name)
-    return term.value if term is not None else ""
 
 
 def _sources_of(detail: PlaceDetail) -> list[SourceInfo]:

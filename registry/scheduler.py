@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import subprocess
 import sys
 import threading
-from dataclasses import fields
 from pathlib import Path
 
-from ltc.config import Settings, env_name
+from ltc.config import Settings, child_environment
 
 log = logging.getLogger("ltc.scheduler")
 HARVEST_COMMAND = [sys.executable, "-c", "from ltc.cli import main; main()", "harvest"]
@@ -37,11 +35,12 @@ def harvest_once(settings: Settings) -> int | None:
         except BlockingIOError:
             log.info("scheduled harvest skipped: another process is harvesting")
             return None
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
-        env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
         log.info("scheduled harvest: starting")
         done = subprocess.run(
-            HARVEST_COMMAND, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            HARVEST_COMMAND,
+            env=child_environment(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         if done.returncode:
             tail = done.stderr.decode("utf-8", "replace")[-2000:]

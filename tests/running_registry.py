@@ -4,19 +4,18 @@ server's own address as base IRI, so the IRIs it mints really dereference."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from ltc.config import Settings, env_name, load_settings
+from ltc.config import Settings, child_environment, load_settings
 
 LTC = str(Path(sys.executable).with_name("ltc"))
 
@@ -40,8 +39,7 @@ def free_port() -> int:
 
 def start_registry(settings: Settings, log: Path, port: int | None = None) -> Server:
     """``ltc serve`` with these settings (through LTC_* variables); waits for /health."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
-    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
+    env = child_environment(settings)
     port = port or free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(

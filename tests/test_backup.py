@@ -4,12 +4,6 @@ registry that ``ltc serve`` serves with the same answers, and that harvests on."
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -20,10 +14,10 @@ from harvester.harvest import harvest
 from harvester.state import SourceFiles
 from ltc.backup import BackupError, backup, restore
 from ltc.backup_cli import backup_command, restore_command
-from ltc.config import Settings, env_name, load_settings
+from ltc.config import Settings, load_settings
 from ltc.store import open_store
+from running_registry import start_registry, stop_registry
 
-LTC = str(Path(sys.executable).with_name("ltc"))
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
@@ -42,44 +36,15 @@ def _per_graph(settings: Settings) -> dict[str, int]:
         return {row["g"].value: int(row["n"].value) for row in store.select(query)}
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
-    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _served_count(settings: Settings, log: Path) -> int:
     """COUNT asked of a real ``ltc serve`` over ``settings``' data folder."""
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [LTC, "serve", "--port", str(port)],
-            env=_env(settings),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_registry(settings, log)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()
-            try:
-                answer = requests.get(
-                    f"http://127.0.0.1:{port}/sparql", params={"query": COUNT}, timeout=10
-                )
-                assert answer.status_code == 200, answer.text
-                return int(answer.json()["results"]["bindings"][0]["n"]["value"])
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError(f"ltc serve did not answer: {log.read_text()}")
+        answer = requests.get(server.sparql, params={"query": COUNT}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
     finally:
-        process.terminate()
-        process.wait(10)
+        stop_registry(server)
 
 
 @pytest.fixture(scope="module")

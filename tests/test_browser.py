@@ -12,28 +12,23 @@ from __future__ import annotations
 
 import base64
 import http.server
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import requests
 from test_public_pages import FABRIQUE, HOSTILE_PLACE, SOLEIL, federation_settings
 
-from ltc.config import Settings, env_name
+from ltc.config import Settings
+from running_registry import start_registry, stop_registry
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-LTC = str(Path(sys.executable).with_name("ltc"))
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 TOURS = {"latitude": 47.3941, "longitude": 0.6848}
@@ -48,12 +43,6 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 if not (REPO / "node_modules" / "leaflet" / "dist" / "leaflet.js").is_file() or not AXE.is_file():
     pytest.skip("front-end packages missing: run `npm ci`", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _OtherSite(http.server.BaseHTTPRequestHandler):
@@ -115,37 +104,10 @@ def settings(tmp_path_factory, other_site) -> Settings:
 @pytest.fixture(scope="module")
 def registry(settings, tmp_path_factory) -> Iterator[str]:
     """``ltc serve`` in a subprocess, as in production."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
-    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)})
-    port = _free_port()
-    log = tmp_path_factory.mktemp("log") / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [LTC, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"ltc serve exited: {log.read_text()}")
-            try:
-                if requests.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"ltc serve did not answer /health: {log.read_text()}")
-            time.sleep(0.1)
-        _OtherSite.registry = url
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    server = start_registry(settings, tmp_path_factory.mktemp("log") / "serve.log")
+    _OtherSite.registry = server.url
+    yield server.url
+    stop_registry(server)
 
 
 @pytest.fixture(scope="module")

@@ -365,8 +365,7 @@ def test_overseas_commune_is_searchable(client):
 def test_pagination_links(client):
     parsed = page(client, "/?lat=47.39&lon=0.69&radius=50")
     total = int(re.search(r"(\d+) lieux", parsed.visible).group(1))
-    if total <= 20:
-        pytest.skip("the example federation has too few places near Tours to paginate")
+    assert total > 20  # the example federation has enough places near Tours to paginate
     assert len(parsed.hits) == 20
     next_link = next(h for h, t in parsed.links if t == "Page suivante")
     second = page(client, html.unescape(next_link))

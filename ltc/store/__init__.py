@@ -14,6 +14,7 @@ from ltc.store.base import (
     Store,
     StoreError,
     Term,
+    row_text,
 )
 
 BACKENDS = ("embedded", "sparql")
@@ -26,6 +27,7 @@ __all__ = [
     "StoreError",
     "Term",
     "open_store",
+    "row_text",
 ]
 
 

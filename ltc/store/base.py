@@ -231,6 +231,12 @@ def next_generation(previous: Iterable[str]) -> str:
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def row_text(row: Mapping[str, Term], name: str) -> str:
+    """The text of a row's value for ``name`` (IRI or literal), "" when unbound."""
+    term = row.get(name)
+    return term.value if term is not None else ""
+
+
 def checked_bindings(bindings: Mapping[str, Term] | None) -> dict[str, ox.NamedNode | ox.Literal]:
     """Bindings with their names stripped of ``?``/``$`` and checked; IRIs and literals only
     (a blank node has no identity outside the store, so it cannot be sent back)."""
