@@ -10,11 +10,14 @@ publishes it at the end.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -298,14 +301,14 @@ class _Stopwatch:
 
 @dataclass
 class Prepared:
-    """A source fetched, parsed and validated, ready to load (what a worker sends back)."""
+    """A source fetched, parsed and validated, ready to load (what a worker sends back).
+    Its files are already staged in the source's folder (``SourceFiles.stage``)."""
 
     outcome: Outcome
     record: HarvestRecord
     state: SourceState
     accepted: bytes = b""
-    report: bytes = b""
-    cache: dict | None = None
+    stored_report: bytes = b""  # the report as the store keeps it (``without_info``)
 
 
 def prepare_source(
@@ -378,10 +381,9 @@ def prepare_source(
         state.etag, state.last_modified = fetched.etag, fetched.last_modified
         state.content_hash, state.inputs = digest, inputs
         prepared.accepted = validation.accepted_ntriples()
-        prepared.report = report_ntriples(
-            validation, Iris(settings.base_iri).report_graph(source.id)
-        )
-        prepared.cache = cache.to_json()
+        reports = report_ntriples(validation, Iris(settings.base_iri).report_graph(source.id))
+        prepared.stored_report = reports.stored
+        files.stage(prepared.accepted, reports.full, cache.to_json())
         clock.lap("serialise")
     except FeedError as error:
         outcome.status = record.status = FAILED
@@ -398,15 +400,13 @@ def commit_source(run: _Run, source: Source, prepared: Prepared) -> Outcome:
         # Without a pending marker (repair runs first), the files hold what the store holds.
         previous, previous_report = files.accepted(), files.report()
         files.mark_pending()
-        files.save_accepted(prepared.accepted)
-        files.save_report(prepared.report)
-        files.save_cache(prepared.cache or {})
+        files.unstage()
         run.store.replace_graph(
             run.iris.source_graph(source.id), prepared.accepted, previous=previous or None
         )
         run.store.replace_graph(
             run.iris.report_graph(source.id),
-            without_info(prepared.report),
+            prepared.stored_report,
             previous=without_info(previous_report) if previous_report else None,
         )
         files.clear_pending()
@@ -558,14 +558,27 @@ class _QueueProgress(Progress):
 _events = None
 
 
+# Workers yield the CPU to the writer: its loads are the harvest's critical path.
+WORKER_NICENESS = 5
+
+
 def _init_worker(queue) -> None:
     global _events
     _events = queue
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 def _prepare_in_worker(settings: Settings, source: Source, accept_shrink: frozenset) -> Prepared:
-    return prepare_source(settings, source, accept_shrink, _QueueProgress(_events, source.id))
+    # A feed is millions of short-lived, acyclic objects: the cyclic collector's full
+    # passes over them cost up to a fifth of the time and free nothing until the end.
+    gc.disable()
+    try:
+        return prepare_source(settings, source, accept_shrink, _QueueProgress(_events, source.id))
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:

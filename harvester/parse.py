@@ -6,6 +6,7 @@ DOCTYPEs are refused); JSON-LD contexts are pinned first (``harvester.jsonld``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -154,15 +155,9 @@ def parse_feed(
         )
     if syntax == "json-ld":
         data = jsonld.prepare(data, limits.max_json_depth)
-    triples: list[ox.Triple] = []
     try:
-        for quad in ox.parse(data, format=SYNTAXES[syntax], base_iri=base_iri):
-            triples.append(quad.triple)
-            if len(triples) > limits.max_triples:
-                raise FeedError(
-                    f"trop de triplets (plus de {limits.max_triples})",
-                    f"too many triples (more than {limits.max_triples})",
-                )
+        quads = ox.parse(data, format=SYNTAXES[syntax], base_iri=base_iri)
+        triples = [quad.triple for quad in itertools.islice(quads, limits.max_triples + 1)]
     except SyntaxError as error:
         raise FeedError(
             f"erreur de syntaxe {syntax} : {_parser_message(error)}",
@@ -172,6 +167,11 @@ def parse_feed(
         ) from error
     except ValueError as error:  # e.g. a JSON-LD document the parser cannot turn into RDF
         raise FeedError(f"erreur {syntax} : {error}", f"{syntax} error: {error}") from error
+    if len(triples) > limits.max_triples:
+        raise FeedError(
+            f"trop de triplets (plus de {limits.max_triples})",
+            f"too many triples (more than {limits.max_triples})",
+        )
     if not triples:
         raise FeedError("le fichier ne contient aucun triplet", "the file contains no statement")
     return triples

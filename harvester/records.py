@@ -58,21 +58,25 @@ def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
     """Group the statements of a normalised feed by the record that owns their subject."""
     classes: dict[str, list[str]] = defaultdict(list)
     outgoing: dict[str, list[ox.Triple]] = defaultdict(list)
+    links: dict[str, list[str]] = defaultdict(list)  # subject → IRIs it points to
+    # Each term is read once here (reading a term builds a new Python object).
     for t in triples:
-        outgoing[t.subject.value].append(t)
-        if t.predicate == _TYPE and t.object.value in RECORD_CLASSES:
-            classes[t.subject.value].append(t.object.value)
+        subject_node, predicate, target = t
+        subject = subject_node.value
+        outgoing[subject].append(t)
+        if type(target) is ox.NamedNode:
+            if predicate == _TYPE:
+                if (value := target.value) in RECORD_CLASSES:
+                    classes[subject].append(value)
+            else:
+                links[subject].append(target.value)
     records = {iri: Record(iri, sorted(found)) for iri, found in classes.items()}
     owner: dict[str, str] = {}
     for iri in sorted(records):
         owner[iri] = iri
         queue = deque([iri])
         while queue:
-            node = queue.popleft()
-            for t in outgoing.get(node, ()):
-                if type(t.object) is not ox.NamedNode or t.predicate == _TYPE:
-                    continue
-                target = t.object.value
+            for target in links.get(queue.popleft(), ()):
                 if target in outgoing and target not in records and target not in owner:
                     owner[target] = iri
                     queue.append(target)

@@ -5,7 +5,8 @@
 from), ``report.nt`` (the validation report loaded with them), ``validation-cache.json``
 (findings by record content), ``history.jsonl`` (one line per harvest) and, only while
 the store is being changed, ``pending``. Every file is replaced atomically (write,
-fsync, rename).
+fsync, rename). A worker process writes the files of a new version beside them
+(``*.staged``, see :meth:`SourceFiles.stage`); the writer puts them in place.
 """
 
 from __future__ import annotations
@@ -83,19 +84,26 @@ class SourceFiles:
         except OSError:
             return b""
 
-    def save_report(self, ntriples: bytes) -> None:
-        write_atomically(self.folder / "report.nt", ntriples)
-
     def load_cache(self) -> dict[str, Any]:
         try:
             return json.loads((self.folder / "validation-cache.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
 
-    def save_cache(self, cache: dict[str, Any]) -> None:
-        write_atomically(
-            self.folder / "validation-cache.json", json.dumps(cache, ensure_ascii=False).encode()
-        )
+    # The three files a load replaces, written ahead by the worker that prepared them.
+    STAGED = ("accepted.nt", "report.nt", "validation-cache.json")
+
+    def stage(self, accepted: bytes, report: bytes, cache: dict[str, Any]) -> None:
+        """Write a new version's files beside the current ones (``*.staged``): the costly
+        writes happen in the worker, the writer only renames them (:meth:`unstage`)."""
+        encoded = json.dumps(cache, ensure_ascii=False).encode()
+        for name, data in zip(self.STAGED, (accepted, report, encoded), strict=True):
+            write_atomically(self.folder / f"{name}.staged", data)
+
+    def unstage(self) -> None:
+        """Put the staged files in place (each rename is atomic)."""
+        for name in self.STAGED:
+            os.replace(self.folder / f"{name}.staged", self.folder / name)
 
     def append_history(self, entry: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

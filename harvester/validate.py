@@ -15,7 +15,8 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
+from typing import NamedTuple
 
 import pyoxigraph as ox
 import pyshacl
@@ -80,15 +81,16 @@ class FeedValidation:
     ignored: list[ox.Triple]
     revalidated: int = 0  # records actually run through the shapes (the others were cached)
 
-    @property
+    # Computed once: a validation is read many times and never changes once made.
+    @cached_property
     def rejected(self) -> list[RecordResult]:
         return [r for r in self.results if r.rejected]
 
-    @property
+    @cached_property
     def accepted(self) -> list[RecordResult]:
         return [r for r in self.results if not r.rejected]
 
-    @property
+    @cached_property
     def warned(self) -> list[RecordResult]:
         return [r for r in self.results if r.warned]
 
@@ -96,9 +98,9 @@ class FeedValidation:
         return [t for r in self.accepted for t in r.record.triples]
 
     def accepted_ntriples(self) -> bytes:
-        """The accepted statements as sorted N-Triples: what the source's graph holds."""
-        lines = sorted({line for r in self.accepted for line in r.record.lines})
-        return "".join(lines).encode("utf-8")
+        """The accepted statements as N-Triples, record by record in IRI order: what the
+        source's graph holds (a statement belongs to one record only: no duplicates)."""
+        return "".join(line for r in self.accepted for line in r.record.lines).encode("utf-8")
 
     @property
     def report(self) -> Graph:
@@ -265,22 +267,34 @@ def _charge(raw: Iterable[RawResult], split: SplitFeed) -> dict[str, list[Findin
 
 
 def _cascade(results: dict[str, RecordResult]) -> None:
-    """Reject what depends on a rejected record of the same feed, until nothing changes."""
-    changed = True
-    while changed:
-        changed = False
-        rejected = {iri for iri, r in results.items() if r.rejected}
-        for iri, result in results.items():
-            if result.rejected:
+    """Reject what depends on a rejected record of the same feed, until nothing changes
+    (one finding per record: its first link to a record rejected before this round)."""
+    dependents = []
+    for iri, result in results.items():
+        links = [
+            (predicate, target)
+            for record_class in result.record.classes
+            for predicate in _DEPENDENCIES.get(record_class, ())
+            for target in result.record.links(predicate)
+        ]
+        if links:
+            dependents.append((iri, result, links))
+    rejected = {iri for iri, r in results.items() if r.rejected}
+    while True:
+        newly = []
+        for iri, result, links in dependents:
+            if iri in rejected:
                 continue
-            for record_class in result.record.classes:
-                for predicate in _DEPENDENCIES.get(record_class, ()):
-                    for target in result.record.links(predicate):
-                        if target in rejected and not result.rejected:
-                            result.findings.append(
-                                Finding(CASCADE, "Violation", iri, predicate, target, True)
-                            )
-                            changed = True
+            for predicate, target in links:
+                if target in rejected:
+                    result.findings.append(
+                        Finding(CASCADE, "Violation", iri, predicate, target, True)
+                    )
+                    newly.append(iri)
+                    break
+        if not newly:
+            return
+        rejected.update(newly)
 
 
 def no_record_error() -> FeedError:
@@ -336,15 +350,22 @@ def _nt_literal(text: str, lang: str | None = None) -> str:
     return str(ox.Literal(text, language=lang)) if lang else str(ox.Literal(text))
 
 
-def report_ntriples(validation: FeedValidation, report_iri: str) -> bytes:
+class Reports(NamedTuple):
+    full: bytes  # every result: the source's ``report.nt`` and its /sources page
+    stored: bytes  # what the store keeps: the same without sh:Info (``without_info``)
+
+
+def report_ntriples(validation: FeedValidation, report_iri: str) -> Reports:
     """The ``sh:ValidationReport`` as N-Triples, its nodes named inside ``report_iri``
-    (written directly: building an rdflib graph of it costs more than validating)."""
+    (written directly: building an rdflib graph of it costs more than validating), in
+    full and as the store keeps it."""
     sh = str(SH)
-    lines = [
+    head = [
         f"<{report_iri}> <{RDF.type}> <{sh}ValidationReport> .",
         f"<{report_iri}> <{sh}conforms> "
         f'"{str(not any(r.findings for r in validation.results)).lower()}"^^<{XSD.boolean}> .',
     ]
+    full, stored = list(head), list(head)
     messages: dict[str, list[str]] = {}
     n = 0
     for result in validation.results:
@@ -356,7 +377,7 @@ def report_ntriples(validation: FeedValidation, report_iri: str) -> bytes:
                     _nt_literal(text, lang)
                     for lang, text in constraint_messages(finding.constraint).items()
                 ]
-            lines += [
+            lines = [
                 f"<{report_iri}> <{sh}result> {node} .",
                 f"{node} <{RDF.type}> <{sh}ValidationResult> .",
                 f"{node} <{sh}focusNode> <{finding.focus}> .",
@@ -369,7 +390,12 @@ def report_ntriples(validation: FeedValidation, report_iri: str) -> bytes:
                 value = f"<{finding.value}>" if finding.value_is_iri else _nt_literal(finding.value)
                 lines.append(f"{node} <{sh}value> {value} .")
             lines += [f"{node} <{sh}resultMessage> {m} ." for m in messages[finding.constraint]]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+            full += lines
+            if finding.severity != "Info":
+                stored += lines
+    return Reports(
+        ("\n".join(full) + "\n").encode("utf-8"), ("\n".join(stored) + "\n").encode("utf-8")
+    )
 
 
 def without_info(report: bytes) -> bytes:

@@ -16,6 +16,7 @@ from conftest import EXAMPLES
 from harvester import takedown
 from harvester.harvest import harvest, suppress_now
 from harvester.state import SourceFiles
+from harvester.validate import without_info
 from ltc.iris import Iris
 from ltc.store import open_store
 from ltc.vocab import expand
@@ -147,6 +148,10 @@ def test_the_store_keeps_what_needs_fixing_and_the_file_every_suggestion(make_se
     assert in_store["Violation"] >= len(rejected)
     report_file = SourceFiles(settings.data_dir, "amap-centre").report()
     assert b"<http://www.w3.org/ns/shacl#Info>" in report_file  # suggestions kept for people
+    # what a repair would restore from the file is exactly what the harvest stored
+    with open_store(settings, writer=True) as store:
+        stored = store.graph_ntriples(iris.report_graph("amap-centre"))
+    assert set(stored.splitlines()) == set(without_info(report_file).splitlines())
 
 
 def test_unchanged_feed_costs_nothing_and_a_changed_record_is_revalidated_alone(net, feed_server):
