@@ -10,11 +10,14 @@ here have the shape of those queries' answers, so ``facts_from_rows`` treats bot
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from convergence import cachefile
 from convergence.derive import StoreFacts, facts_from_rows
 from harvester.catalog import load_catalog
 from harvester.state import SourceFiles, known_sources
@@ -88,6 +91,55 @@ class _Graph:
         return self.values.get((subject, predicate), [])
 
 
+@dataclass
+class _SourceRows:
+    """What one source's file gives convergence: kept beside the file (``CACHE``) and
+    used again while the file is the same, since reading it is most of the work."""
+
+    digest: str  # of the file and the graph IRI the rows name
+    places: list[dict]
+    networks: list[dict]
+    presences: list[tuple[ox.Term, ox.Term]]  # (place, organisation)
+    labels: list[dict]
+    member_of: dict[str, list[ox.NamedNode]]
+
+
+CACHE = "convergence-rows.pickle"
+_CACHE_VERSION = "1"  # bump when the rows made here change
+
+
+def _source_rows(files: SourceFiles, graph_iri: str) -> _SourceRows | None:
+    data = files.accepted()
+    if not data:
+        return None
+    digest = hashlib.sha256(data)
+    digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
+    cache_file = files.folder / CACHE
+    cached = cachefile.load(cache_file)
+    if isinstance(cached, _SourceRows) and cached.digest == digest.hexdigest():
+        return cached
+    graph, g = _Graph(data), ox.NamedNode(graph_iri)
+    rows = _SourceRows(
+        digest=digest.hexdigest(),
+        places=list(_place_rows(graph, g)),
+        networks=list(_network_rows(graph, g)),
+        presences=[
+            (place, organisation)
+            for presence in graph.types.get(LTC + "Presence", ())
+            for place in graph.get(presence, LTC + "place")
+            for organisation in graph.get(presence, LTC + "organisation")
+        ],
+        labels=list(_label_rows(graph, g)),
+        member_of={
+            subject: [v for v in values if isinstance(v, ox.NamedNode)]
+            for (subject, predicate), values in graph.values.items()
+            if predicate == SCHEMA + "memberOf"
+        },
+    )
+    cachefile.save(cache_file, rows)
+    return rows
+
+
 def read_accepted(
     settings: Settings, iris: Iris, publishers: dict[str, str] | None = None
 ) -> StoreFacts:
@@ -96,22 +148,20 @@ def read_accepted(
     catalog's."""
     if publishers is None:
         publishers = {source.id: source.network for source in load_catalog(settings)}
-    graphs: dict[str, _Graph] = {}
+    by_source: dict[str, _SourceRows] = {}
     for source_id in known_sources(settings.data_dir):
-        data = SourceFiles(settings.data_dir, source_id).accepted()
-        if data:
-            graphs[iris.source_graph(source_id)] = _Graph(data)
+        files = SourceFiles(settings.data_dir, source_id)
+        rows = _source_rows(files, iris.source_graph(source_id))
+        if rows is not None:
+            by_source[source_id] = rows
     member_of: dict[str, list[ox.Term]] = defaultdict(list)
-    for graph in graphs.values():
-        for (subject, predicate), values in graph.values.items():
-            if predicate == SCHEMA + "memberOf":
-                member_of[subject] += [v for v in values if isinstance(v, ox.NamedNode)]
+    for rows in by_source.values():
+        for subject, networks in rows.member_of.items():
+            member_of[subject] += networks
     meeting_rows: list[dict] = []
     place_rows: list[dict] = []
-    prefix = iris.source_graph("")
-    for graph_iri, graph in graphs.items():
-        g = ox.NamedNode(graph_iri)
-        source_id = graph_iri[len(prefix) :]
+    for source_id, rows in by_source.items():
+        g = ox.NamedNode(iris.source_graph(source_id))
         if publishers.get(source_id):
             meeting_rows.append(
                 {
@@ -121,24 +171,25 @@ def read_accepted(
                     "sourceId": ox.Literal(source_id),
                 }
             )
-        meeting_rows += _meeting_rows(graph, g, member_of)
-        place_rows += _place_rows(graph, g)
+        meeting_rows += rows.networks
+        for place, organisation in rows.presences:
+            row = {"kind": ox.Literal("presence"), "graph": g, "place": place,
+                   "organisation": organisation}  # fmt: skip
+            for network in member_of.get(organisation.value) or [None]:
+                meeting_rows.append({**row, "network": network} if network is not None else row)
+        meeting_rows += rows.labels
+        place_rows += rows.places
     return facts_from_rows(meeting_rows, place_rows, iris)
 
 
-def _meeting_rows(graph: _Graph, g: ox.NamedNode, member_of: dict) -> Iterator[dict]:
+def _network_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:
     for network in graph.types.get(LTC + "Network", ()):
         for name in graph.get(network, SCHEMA + "name"):
             yield {"kind": ox.Literal("network"), "graph": g, "network": ox.NamedNode(network),
                    "name": name}  # fmt: skip
-    for presence in graph.types.get(LTC + "Presence", ()):
-        for place in graph.get(presence, LTC + "place"):
-            for organisation in graph.get(presence, LTC + "organisation"):
-                row = {"kind": ox.Literal("presence"), "graph": g, "place": place,
-                       "organisation": organisation}  # fmt: skip
-                networks = member_of.get(organisation.value) or [None]
-                for network in networks:
-                    yield {**row, "network": network} if network is not None else row
+
+
+def _label_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:
     for label in graph.types.get(LTC + "ConvergenceLabel", ()):
         dates = graph.get(label, LTC + "charterDate") or [None]
         for place in graph.get(label, LTC + "place"):

@@ -18,6 +18,7 @@ between 0 and 1.
 from __future__ import annotations
 
 import gc
+import hashlib
 import math
 import re
 from collections import defaultdict
@@ -388,8 +389,50 @@ def candidate_pairs(prepared: list[Prepared]) -> Iterator[tuple[int, int]]:
                     yield pair
 
 
-def inferred_links(places: Iterable[PlaceFacts], minimum: float = REVIEW_SCORE) -> list[Link]:
-    """Scored links for every blocked pair scoring at least ``minimum``, sorted by pair."""
+# Bump when scoring changes: the scores kept by ``ScoreCache`` are then void.
+SCORING_VERSION = "1"
+
+
+class ScoreCache:
+    """Scores of pairs already compared, by the content of both places: a harvest that
+    changed a few places rescores only the pairs involving them. ``scores`` maps a
+    pair's key to its score and evidence, or None (below the minimum)."""
+
+    def __init__(self, scores: dict[bytes, tuple[float, tuple[str, ...]] | None] | None = None):
+        self.scores = scores or {}
+        self.used: dict[bytes, tuple[float, tuple[str, ...]] | None] = {}
+        self.hits = 0
+
+    @staticmethod
+    def place_key(place: PlaceFacts, minimum: float) -> bytes:
+        """What a place's scores depend on (the fields ``prepare`` reads), hashed."""
+        text = "\x1f".join(
+            map(
+                str,
+                (SCORING_VERSION, minimum, place.iri, place.name, place.locality,
+                 place.street, place.postcode, place.lat, place.lon),
+            )
+        )  # fmt: skip
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+
+    def score(
+        self, key: bytes, a: Prepared, b: Prepared, minimum: float
+    ) -> tuple[float, tuple[str, ...]] | None:
+        if key in self.scores:
+            self.hits += 1
+            scored = self.scores[key]
+        else:
+            scored = score_pair(a, b, minimum)
+        self.used[key] = scored
+        return scored
+
+
+def inferred_links(
+    places: Iterable[PlaceFacts], minimum: float = REVIEW_SCORE, cache: ScoreCache | None = None
+) -> list[Link]:
+    """Scored links for every blocked pair scoring at least ``minimum``, sorted by pair.
+    With a ``cache``, known pairs are not scored again and ``cache.used`` ends up
+    holding this run's pairs (what to keep for the next run)."""
     ordered = sorted(places, key=lambda p: p.iri)
     # Hundreds of thousands of small objects and no reference cycles: the cyclic garbage
     # collector would rescan them all again and again (measured: prepare 3x slower).
@@ -397,9 +440,13 @@ def inferred_links(places: Iterable[PlaceFacts], minimum: float = REVIEW_SCORE) 
     gc.disable()
     try:
         prepared = [prepare(p) for p in ordered]
+        keys = [ScoreCache.place_key(p, minimum) for p in ordered] if cache else []
         links = []
         for i, j in candidate_pairs(prepared):
-            scored = score_pair(prepared[i], prepared[j], minimum)
+            if cache is None:
+                scored = score_pair(prepared[i], prepared[j], minimum)
+            else:
+                scored = cache.score(keys[i] + keys[j], prepared[i], prepared[j], minimum)
             if scored is not None:
                 score, evidence = scored
                 links.append(

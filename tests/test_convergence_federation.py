@@ -5,6 +5,7 @@ decisions survive recomputation, and removing a feed removes only its links."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -15,6 +16,7 @@ from convergence.cli import convergence_group
 from convergence.curation import Curation, parse_curation
 from convergence.derive import compute, derive_graph
 from harvester.harvest import harvest, remove_source_data
+from harvester.state import SourceFiles
 from ltc.config import Settings, load_settings
 from ltc.iris import Iris
 from ltc.store import open_store
@@ -210,6 +212,34 @@ def test_derived_graph_answers_the_candidates_example_query(store, settings, res
         )
         for s in subjects
     )
+
+
+def test_caches_of_unchanged_sources_give_the_graph_computed_afresh(tmp_path_factory):
+    settings = _harvested(tmp_path_factory)  # its harvest left the caches behind
+    before = derive_graph(settings)
+    # a place leaves one source's file, as a new harvest of that source would write it
+    files = SourceFiles(settings.data_dir, "mouvement-citoyen")
+    gone = b"<https://mouvement-citoyen.example.org/annuaire/NQM"
+    files.save_accepted(
+        b"".join(line for line in files.accepted().splitlines(True) if not line.startswith(gone))
+    )
+    # and a place of another source is renamed: the pairs it is in are scored again
+    files = SourceFiles(settings.data_dir, "energie-citoyenne")
+    renamed = b"<https://energie-citoyenne.example.org/lieux/la-filature-roubaix> "
+    name = b"<https://schema.org/name> "
+    files.save_accepted(
+        b"".join(
+            renamed + name + b'"Garage solidaire des Hauts" .\n'
+            if line.startswith(renamed + name)
+            else line
+            for line in files.accepted().splitlines(True)
+        )
+    )
+    cached = derive_graph(settings)
+    for cache in Path(settings.data_dir).rglob("convergence-*.pickle"):
+        cache.unlink()
+    assert cached == derive_graph(settings), "caches must never change the derived graph"
+    assert cached != before and gone[1:] in before and gone[1:] not in cached
 
 
 def _run(settings: Settings, monkeypatch, *args: str):
