@@ -4,8 +4,9 @@ Each source's ``accepted.nt`` holds exactly what its graph holds (the harvester 
 before loading, and repairs the graph from it), for either store backend. Reading the
 few statements convergence needs from these files takes seconds at national scale,
 where the two SPARQL queries over the on-disk store take half a minute. The rows made
-here have the shape of those queries' answers, so ``facts_from_rows`` treats both alike
-(a test checks they agree).
+here have the shape of those queries' answers and go through the same merging
+(``convergence.derive``), so both give the same facts (a test checks they agree). What
+a source gives is cached beside its file and read again only when the file changes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from convergence import cachefile
-from convergence.derive import StoreFacts, facts_from_rows
+from convergence.derive import StoreFacts, facts_from_merged, merged_place_rows
 from harvester.catalog import load_catalog
 from harvester.state import SourceFiles, known_sources
 from ltc.config import Settings
@@ -97,7 +98,7 @@ class _SourceRows:
     used again while the file is the same, since reading it is most of the work."""
 
     digest: str  # of the file and the graph IRI the rows name
-    places: list[dict]
+    places: dict[tuple[str, str], dict]  # merged_place_rows of its place rows
     networks: list[dict]
     presences: list[tuple[ox.Term, ox.Term]]  # (place, organisation)
     labels: list[dict]
@@ -105,7 +106,7 @@ class _SourceRows:
 
 
 CACHE = "convergence-rows.pickle"
-_CACHE_VERSION = "1"  # bump when the rows made here change
+_CACHE_VERSION = "2"  # bump when the rows made here change
 
 
 def _source_rows(files: SourceFiles, graph_iri: str) -> _SourceRows | None:
@@ -121,7 +122,7 @@ def _source_rows(files: SourceFiles, graph_iri: str) -> _SourceRows | None:
     graph, g = _Graph(data), ox.NamedNode(graph_iri)
     rows = _SourceRows(
         digest=digest.hexdigest(),
-        places=list(_place_rows(graph, g)),
+        places=merged_place_rows(_place_rows(graph, g)),
         networks=list(_network_rows(graph, g)),
         presences=[
             (place, organisation)
@@ -159,7 +160,7 @@ def read_accepted(
         for subject, networks in rows.member_of.items():
             member_of[subject] += networks
     meeting_rows: list[dict] = []
-    place_rows: list[dict] = []
+    merged_places: dict[tuple[str, str], dict] = {}
     for source_id, rows in by_source.items():
         g = ox.NamedNode(iris.source_graph(source_id))
         if publishers.get(source_id):
@@ -178,8 +179,8 @@ def read_accepted(
             for network in member_of.get(organisation.value) or [None]:
                 meeting_rows.append({**row, "network": network} if network is not None else row)
         meeting_rows += rows.labels
-        place_rows += rows.places
-    return facts_from_rows(meeting_rows, place_rows, iris)
+        merged_places.update(rows.places)
+    return facts_from_merged(meeting_rows, merged_places, iris)
 
 
 def _network_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:

@@ -75,6 +75,26 @@ def read_store(store: Store, iris: Iris, exclude: Iterable[str] = ()) -> StoreFa
     )
 
 
+def merged_place_rows(place_rows: Iterable[dict]) -> dict[tuple[str, str], dict]:
+    """Rows of ``convergence-places.rq`` merged by (place, graph): one value of each
+    field whatever order rows come in (the smallest), coordinates, sameAs links."""
+    rows: dict[tuple[str, str], dict] = {}
+    for row in place_rows:
+        key = (row_text(row, "place"), row_text(row, "graph"))
+        merged = rows.setdefault(
+            key,
+            {"name": "", "street": "", "postcode": "", "locality": "", "geo": None, "same": set()},
+        )
+        for field_name in ("name", "street", "postcode", "locality"):
+            merged[field_name] = _smallest(merged[field_name], row_text(row, field_name))
+        lat, lon = _number(row, "lat"), _number(row, "lon")
+        if lat is not None and lon is not None:
+            merged["geo"] = min(merged["geo"] or (lat, lon), (lat, lon))
+        if row_text(row, "sameAs"):
+            merged["same"].add(row_text(row, "sameAs"))
+    return rows
+
+
 def facts_from_rows(
     meeting_rows: Iterable[dict],
     place_rows: Iterable[dict],
@@ -84,6 +104,16 @@ def facts_from_rows(
     """The facts from rows shaped as the answers of ``convergence-presences.rq`` and
     ``convergence-places.rq`` (whatever produced them: the store, or the harvester's
     files through ``convergence.accepted``)."""
+    return facts_from_merged(meeting_rows, merged_place_rows(place_rows), iris, exclude)
+
+
+def facts_from_merged(
+    meeting_rows: Iterable[dict],
+    merged_places: dict[tuple[str, str], dict],
+    iris: Iris,
+    exclude: Iterable[str] = (),
+) -> StoreFacts:
+    """``facts_from_rows`` for place rows already merged (``merged_place_rows``)."""
     prefix = iris.source_graph("")
     skip = set(exclude)
 
@@ -114,24 +144,7 @@ def facts_from_rows(
             place, status = row_text(row, "place"), row_text(row, "status")
             labels.add(Label(place, status, row_text(row, "charterDate")))
 
-    rows: dict[tuple[str, str], dict] = {}
-    for row in place_rows:
-        graph = row_text(row, "graph")
-        if not wanted(graph):
-            continue
-        key = (row_text(row, "place"), graph)
-        merged = rows.setdefault(
-            key,
-            {"name": "", "street": "", "postcode": "", "locality": "", "geo": None, "same": set()},
-        )
-        for field_name in ("name", "street", "postcode", "locality"):
-            merged[field_name] = _smallest(merged[field_name], row_text(row, field_name))
-        lat, lon = _number(row, "lat"), _number(row, "lon")
-        if lat is not None and lon is not None:
-            merged["geo"] = min(merged["geo"] or (lat, lon), (lat, lon))
-        if row_text(row, "sameAs"):
-            merged["same"].add(row_text(row, "sameAs"))
-
+    rows = {key: merged for key, merged in merged_places.items() if wanted(key[1])}
     places: dict[str, PlaceFacts] = {}
     for (iri, graph), merged in sorted(rows.items()):
         networks = frozenset(publishers.get(graph) or {graph})
