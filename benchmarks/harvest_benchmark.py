@@ -1,9 +1,10 @@
 """Harvest benchmark: a national-scale federation served over HTTP on 127.0.0.1.
 
 Measures, in one run, on this machine: the cold harvest of every feed (wall time and
-peak memory), a re-harvest with nothing changed, a re-harvest with 1% of one feed's
-records changed, and the naive way (rdflib parse, whole-graph pyshacl, load) on the
-same feeds. Prints each figure beside its target; asserts nothing.
+peak memory), what loading alone costs (the floor), the derived graph after it, a
+re-harvest with nothing changed, a re-harvest with 1% of one feed's records changed and
+the derived graph after it, and the naive way (rdflib parse, whole-graph pyshacl, load)
+on the same feeds. Prints each figure beside its target; asserts nothing.
 
     python benchmarks/harvest_benchmark.py [--places 100000] [--feeds 12]
         [--naive-share 0.05]   # share of the federation the naive way is timed on
