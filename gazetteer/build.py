@@ -55,9 +55,10 @@ import json
 import math
 import re
 import sys
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
+
+from gazetteer.lookup import normalise
 
 # GeoNames gives overseas territories their own country code; the INSEE code of each.
 OVERSEAS = {
@@ -103,19 +104,6 @@ SEATS = {
 ARRONDISSEMENT_RE = re.compile(r"^(paris|lyon|marseille) (\d{1,2})\b")
 
 
-def norm(name: str) -> str:
-    """Same normalisation as ``gazetteer.lookup.normalise`` (kept separate: build-time only)."""
-    s = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "OE"))
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    s = re.sub(r"[^a-z0-9]+", " ", s)
-    words = ["saint" if w == "st" else "sainte" if w == "ste" else w for w in s.split()]
-    return " ".join(words)
-
-
-def department_of(insee: str) -> str:
-    return insee[:3] if insee.startswith("97") or insee.startswith("98") else insee[:2]
-
-
 def mean_point(points: list[tuple[float, float]]) -> tuple[float, float]:
     return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
 
@@ -156,9 +144,9 @@ def build(node_modules: Path) -> tuple[list[dict], dict[str, int]]:
     arrondissements: dict[tuple[str, int], dict] = {}
     for p in places:
         zone = p["admin1code"] if p["countrycode"] == "FR" else OVERSEAS[p["countrycode"]]
-        key = norm(p["name"])
+        key = normalise(p["name"])
         primary[(key, zone)].append(p)
-        for alt in set(map(norm, p.get("alternatenames", []))) - {key}:
+        for alt in set(map(normalise, p.get("alternatenames", []))) - {key}:
             alternate[(alt, zone)].append(p)
         m = ARRONDISSEMENT_RE.match(key)
         if m and p["countrycode"] == "FR":
@@ -175,13 +163,13 @@ def build(node_modules: Path) -> tuple[list[dict], dict[str, int]]:
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for c in current:
         if c["type"] == "arrondissement-municipal":
-            city, number = norm(c["nom"]).split()[:2]
+            city, number = normalise(c["nom"]).split()[:2]
             p = arrondissements.get((city, int(re.sub(r"\D", "", number))))
             if p:
                 points[c["code"]] = (p["latitude"], p["longitude"])
                 how[c["code"]] = "geonames"
             continue
-        groups[(norm(c["nom"]), zone_of(c))].append(c)
+        groups[(normalise(c["nom"]), zone_of(c))].append(c)
 
     # Department boxes from the unambiguous primary-name matches (one commune, one place),
     # trimmed to the 2nd–98th percentiles so that a stray homonym cannot widen them.
@@ -249,14 +237,14 @@ def build(node_modules: Path) -> tuple[list[dict], dict[str, int]]:
         c = current_by_code.get(f["code"])
         if c is None or c["code"] in points or f["type"] != "commune-deleguee":
             continue
-        key = (norm(f["nom"]), zone_of(c))
+        key = (normalise(f["nom"]), zone_of(c))
         assign([c], primary.get(key, []) + alternate.get(key, []), "geonames-chef-lieu")
 
     for code, seat in SEATS.items():
         c = current_by_code[code]
         if code not in points:
             # hand-checked, and outlying islands lie outside the box of the main island
-            places_ = primary.get((norm(seat), zone_of(c)), [])
+            places_ = primary.get((normalise(seat), zone_of(c)), [])
             assign([c], places_, "geonames-seat", check_box=False)
 
     exact_codes = set(points)
@@ -330,13 +318,13 @@ def build(node_modules: Path) -> tuple[list[dict], dict[str, int]]:
     rows = []
     for c in sorted(current, key=lambda c: c["code"]):
         code = c["code"]
-        own = norm(c["nom"])
-        extra = sorted({a for a in aliases[code] if norm(a) != own}, key=norm)
+        own = normalise(c["nom"])
+        extra = sorted({a for a in aliases[code] if normalise(a) != own}, key=normalise)
         # keep one spelling per normalised alias (the routing label is upper case)
         seen: dict[str, str] = {}
         for a in extra:
-            if norm(a) not in seen or seen[norm(a)].isupper():
-                seen[norm(a)] = a
+            if normalise(a) not in seen or seen[normalise(a)].isupper():
+                seen[normalise(a)] = a
         lat, lon = points[code]
         # 4 decimals (~10 m) is finer than a GeoNames town centre; an approximate point is
         # a mean over several communes, 2 decimals (~1 km) says all it knows and keeps the
@@ -351,7 +339,7 @@ def build(node_modules: Path) -> tuple[list[dict], dict[str, int]]:
                 "lon": f"{lon:.{digits}f}",
                 "exact": "1" if code in exact_codes else "0",
                 "population": str(c.get("population", 0)),
-                "aliases": "|".join(sorted(seen.values(), key=norm)),
+                "aliases": "|".join(sorted(seen.values(), key=normalise)),
             }
         )
     counts: dict[str, int] = defaultdict(int)
