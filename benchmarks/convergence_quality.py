@@ -317,10 +317,10 @@ def store_seconds(places: dict[str, PlaceFacts]) -> tuple[int, float, float, flo
 
     from convergence.accepted import read_accepted
     from convergence.derive import compute, derived_ntriples, result_from_facts
-    from harvester.state import SourceFiles
-    from ltc.config import load_settings
-    from ltc.iris import Iris
-    from ltc.store import open_store
+    from core.config import load_settings
+    from core.harvest_files import SourceFiles
+    from core.iris import Iris
+    from core.store import open_store
 
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(overrides={"data_dir": folder}, environ={})

@@ -30,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from national_federation import generate
 
-from harvester.harvest import Outcome, harvest, update_derived_graph
-from ltc.config import load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from convergence.derived_graph import update_derived_graph
+from core.config import load_settings
+from core.store import open_store
+from harvester.harvest import Outcome
+from ltc.pipeline import harvest
 
 
 @contextlib.contextmanager
@@ -76,7 +77,7 @@ def timed_derive(settings, label: str) -> float:
     """The derived graph (convergence) recomputed and published after a harvest."""
     started = time.perf_counter()
     with open_store(settings, writer=True) as store:
-        if update_derived_graph(store, settings, Iris(settings.base_iri), force=True):
+        if update_derived_graph(store, settings, force=True):
             store.publish()
     seconds = time.perf_counter() - started
     print(f"  {label:<34} {seconds:7.1f} s", flush=True)
@@ -113,7 +114,7 @@ def load_floor(settings, folder: Path) -> float:
     into this store can be faster than this on this machine."""
     import pyoxigraph as ox
 
-    from harvester.state import SourceFiles, known_sources
+    from core.harvest_files import SourceFiles, known_sources
 
     store = ox.Store(str(folder / "floor-store"))
     statements = 0

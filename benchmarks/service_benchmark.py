@@ -58,9 +58,9 @@ from load import Sample, Throughput, have_wrk, percentile, sequential, slow_thro
 from national_federation import _communes
 from spatial_benchmark import load_direct, near_query
 
-from ltc.config import Settings, load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from core.config import Settings, load_settings
+from core.iris import Iris
+from core.store import open_store
 from registry.directory import Directory
 from registry.places import Search, search
 from registry.query_workers import QueryPool

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from national_federation import _communes, generate, network_triples, place_records
 
-from ltc.config import load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from core.config import load_settings
+from core.iris import Iris
+from core.store import open_store
 from registry.directory import Directory
 
 SPARQL_NEAR = """PREFIX schema: <https://schema.org/>
@@ -84,7 +84,7 @@ def load_direct(settings, places: int, feeds: int, seed: int = 7) -> int:
 def harvest_over_http(settings_overrides: dict, folder: Path, places: int, feeds: int):
     from harvest_benchmark import serve
 
-    from harvester.harvest import harvest
+    from ltc.pipeline import harvest
 
     server = serve(folder / "feeds")
     url = f"http://127.0.0.1:{server.server_port}/"

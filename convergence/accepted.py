@@ -15,21 +15,20 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from convergence import cachefile
 from convergence.derive import StoreFacts, facts_from_merged, merged_place_rows
-from harvester.catalog import load_catalog
-from harvester.state import SourceFiles, known_sources
-from ltc.config import Settings
-from ltc.iris import Iris
+from core.catalog import load_catalog
+from core.config import Settings
+from core.datafolder import DataFolder
+from core.harvest_files import SourceFiles, known_sources
+from core.iris import Iris
+from core.vocab import LTC, OWL, RDF_TYPE, SCHEMA, XSD
 
-SCHEMA = "https://schema.org/"
-LTC = "https://w3id.org/ltc/ns#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
-XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL_SAME_AS = OWL + "sameAs"
 NUMERIC = {
     XSD + name
     for name in (
@@ -105,17 +104,15 @@ class _SourceRows:
     member_of: dict[str, list[ox.NamedNode]]
 
 
-CACHE = "convergence-rows.pickle"
 _CACHE_VERSION = "2"  # bump when the rows made here change
 
 
-def _source_rows(files: SourceFiles, graph_iri: str) -> _SourceRows | None:
+def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _SourceRows | None:
     data = files.accepted()
     if not data:
         return None
     digest = hashlib.sha256(data)
     digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
-    cache_file = files.folder / CACHE
     cached = cachefile.load(cache_file)
     if isinstance(cached, _SourceRows) and cached.digest == digest.hexdigest():
         return cached
@@ -150,9 +147,11 @@ def read_accepted(
     if publishers is None:
         publishers = {source.id: source.network for source in load_catalog(settings)}
     by_source: dict[str, _SourceRows] = {}
-    for source_id in known_sources(settings.data_dir):
-        files = SourceFiles(settings.data_dir, source_id)
-        rows = _source_rows(files, iris.source_graph(source_id))
+    folder = DataFolder(settings.data_dir)
+    for source_id in known_sources(folder):
+        files = SourceFiles(folder, source_id)
+        cache_file = folder.convergence_cache / f"rows-{source_id}.pickle"
+        rows = _source_rows(files, iris.source_graph(source_id), cache_file)
         if rows is not None:
             by_source[source_id] = rows
     member_of: dict[str, list[ox.Term]] = defaultdict(list)

@@ -10,7 +10,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from harvester.state import write_atomically
+from core.datafolder import write_atomically
 
 
 def load(path: Path) -> Any:

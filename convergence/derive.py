@@ -14,7 +14,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -23,11 +22,12 @@ from convergence.cluster import DEFAULT_MAX_CLUSTER_KM, cluster_places
 from convergence.curation import Curation, load_curation
 from convergence.match import ACCEPT_SCORE, ScoreCache, declared_links, inferred_links
 from convergence.model import Cluster, Label, Link, PlaceFacts, Presence, Result
-from ltc.config import Settings
-from ltc.iris import Iris
-from ltc.resources import sparql_query
-from ltc.store import Store, row_text
-from ltc.vocab import LTC, RDF_TYPE, XSD
+from core.config import Settings
+from core.datafolder import DataFolder
+from core.iris import Iris
+from core.resources import sparql_query
+from core.store import Store, row_text
+from core.vocab import LTC, RDF_TYPE, XSD
 
 DEFAULT_BASE = "https://w3id.org/ltc/"
 
@@ -386,7 +386,7 @@ def derive_graph(settings: Settings) -> bytes:
     gc.disable()
     try:
         facts = read_accepted(settings, iris)
-        scores_file = Path(settings.data_dir) / "convergence-scores.pickle"
+        scores_file = DataFolder(settings.data_dir).convergence_cache / "scores.pickle"
         kept = cachefile.load(scores_file)
         scores = ScoreCache(kept if isinstance(kept, dict) else None)
         result = result_from_facts(facts, curation, settings.convergence_max_km, scores)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from core.config import Settings
+from core.vocab import RELATIVE_BASE
 from harvester.normalise import normalise
 from harvester.parse import ParseLimits, parse_feed
 from harvester.validate import DEFAULT_ENGINE, FeedValidation, validate_triples
-from ltc.config import Settings
-from ltc.vocab import RELATIVE_BASE
 
 
 def parse_limits(settings: Settings) -> ParseLimits:

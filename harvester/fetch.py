@@ -20,9 +20,10 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from core import __version__
+from core.catalog import Source
+from core.config import Settings
 from harvester.errors import FeedError
-from ltc import __version__
-from ltc.config import Settings
 
 USER_AGENT = f"LTC-Registry/{__version__} (moissonneur du registre LTC; +https://w3id.org/ltc/)"
 ACCEPT = (
@@ -290,3 +291,18 @@ def _cause(error: BaseException) -> BaseException | None:
 def fetch_for_validation(url: str, settings: Settings) -> tuple[bytes, str | None]:
     result = fetch(url, policy_from(settings))
     return result.content, result.content_type
+
+
+def read_local(source: Source, relative: str | None = None) -> bytes:
+    """The bytes of a file the operator named in the catalog (the feed, or ``relative``
+    such as its mapping): only the catalog's own paths are read, never a URL's."""
+    name = relative or source.url
+    try:
+        return source.local_file(relative).read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if isinstance(error, FileNotFoundError) and not error.strerror:
+            raise FeedError(f"fichier introuvable : {name}", f"file not found: {name}") from error
+        raise FeedError(
+            f"impossible de lire {name} : {reason}", f"cannot read {name}: {reason}"
+        ) from error

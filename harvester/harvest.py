@@ -24,18 +24,21 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from harvester import takedown
+from core import resources, takedown
+from core.catalog import Source, disabled_sources, load_catalog
+from core.config import Settings
+from core.harvest_files import SourceState, findings_json, known_sources
+from core.iris import Iris
+from core.store import Store
 from harvester.adapters import adapt, load_mapping
 from harvester.authority import restrict
-from harvester.catalog import Source, load_catalog
 from harvester.errors import FeedError
 from harvester.feed import default_base, parse_limits
-from harvester.fetch import FetchResult, fetch, policy_from
+from harvester.fetch import FetchResult, fetch, policy_from, read_local
 from harvester.normalise import normalise
 from harvester.parse import parse_feed
 from harvester.provenance import (
@@ -47,18 +50,15 @@ from harvester.provenance import (
     source_triples,
 )
 from harvester.records import SplitFeed, split_records
-from harvester.state import SourceFiles, SourceState, known_sources, write_atomically
+from harvester.state import HarvestFiles
 from harvester.validate import (
     ValidationCache,
+    record_findings,
     report_ntriples,
     shapes_version,
     validate_split,
     without_info,
 )
-from ltc import __version__, resources
-from ltc.config import Settings
-from ltc.iris import Iris
-from ltc.store import Store, open_store
 
 log = logging.getLogger("ltc.harvest")
 
@@ -113,21 +113,6 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def disabled_sources(data_dir: Path) -> set[str]:
-    try:
-        text = (Path(data_dir) / "disabled-sources.txt").read_text(encoding="utf-8")
-    except OSError:
-        return set()
-    return {line.strip() for line in text.splitlines() if line.strip()}
-
-
-def set_disabled(data_dir: Path, source: str, disabled: bool) -> None:
-    current = disabled_sources(data_dir)
-    current = current | {source} if disabled else current - {source}
-    text = "".join(f"{s}\n" for s in sorted(current))
-    write_atomically(Path(data_dir) / "disabled-sources.txt", text.encode())
-
-
 # --- fetching --------------------------------------------------------------------
 
 
@@ -136,7 +121,7 @@ def _obtain(
 ) -> FetchResult:
     """The feed's bytes: a file the operator named, or a protected HTTP request."""
     if not source.is_remote:
-        content = source.read_local()
+        content = read_local(source)
         progress.fetched(len(content), len(content))
         return FetchResult(source.url, 200, content, None)
     url = source.url
@@ -169,14 +154,14 @@ def _inputs_digest(source: Source, settings: Settings) -> str:
         takedown.digest(settings.data_dir),
     ]
     if source.mapping:
-        parts.append(hashlib.sha256(source.read_local(source.mapping)).hexdigest())
+        parts.append(hashlib.sha256(read_local(source, source.mapping)).hexdigest())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[ox.Triple]:
     data, syntax, content_type = fetched.content, source.syntax, fetched.content_type
     if source.adapter:
-        mapping = load_mapping(source.read_local(source.mapping))
+        mapping = load_mapping(read_local(source, source.mapping))
         data = json.dumps(adapt(data, source.adapter, mapping), ensure_ascii=False).encode()
         syntax, content_type = "json-ld", None
     base = fetched.url if source.is_remote else default_base(source.id)
@@ -195,7 +180,7 @@ def _triples(source: Source, fetched: FetchResult, settings: Settings) -> list[o
 
 def _record(run: _Run, source: Source, record: HarvestRecord, state: SourceState) -> None:
     """Provenance in the metadata graph, the state file and the history line."""
-    files = SourceFiles(run.settings.data_dir, source.id)
+    files = HarvestFiles(run.settings.data_dir, source.id)
     state.last_attempt = _iso(record.ended)
     state.status, state.message = record.status, record.message
     if record.status in (LOADED, UNCHANGED):
@@ -244,7 +229,7 @@ def repair(store: Store, settings: Settings, iris: Iris) -> list[str]:
     """Bring back to ``accepted.nt`` every source whose load was interrupted."""
     repaired = []
     for source_id in known_sources(settings.data_dir):
-        files = SourceFiles(settings.data_dir, source_id)
+        files = HarvestFiles(settings.data_dir, source_id)
         if files.is_pending:
             store.replace_graph(iris.source_graph(source_id), files.accepted())
             store.replace_graph(iris.report_graph(source_id), without_info(files.report()))
@@ -259,7 +244,7 @@ def remove_source_data(store: Store, settings: Settings, iris: Iris, source_id: 
     store.drop_graph(iris.source_graph(source_id))
     store.drop_graph(iris.report_graph(source_id))
     store.update(forget_source_description(iris.meta_graph, iris.source(source_id)))
-    SourceFiles(settings.data_dir, source_id).remove()
+    HarvestFiles(settings.data_dir, source_id).remove()
     log.info("source=%s status=removed", source_id)
 
 
@@ -320,7 +305,7 @@ def prepare_source(
     """Everything but loading: fetch, parse, normalise, authority, takedown, validate and
     the shrink guard. Pure CPU and network: it runs in a worker process."""
     progress = progress or Progress()
-    files = SourceFiles(settings.data_dir, source.id)
+    files = HarvestFiles(settings.data_dir, source.id)
     state = files.load_state()
     started = _now()
     record = HarvestRecord(source.id, started, started, FAILED, shapes_version=shapes_version())
@@ -383,7 +368,8 @@ def prepare_source(
         prepared.accepted = validation.accepted_ntriples()
         reports = report_ntriples(validation, Iris(settings.base_iri).report_graph(source.id))
         prepared.stored_report = reports.stored
-        files.stage(prepared.accepted, reports.full, cache.to_json())
+        findings = findings_json(record_findings(validation))
+        files.stage(prepared.accepted, reports.full, findings, cache.to_json())
         clock.lap("serialise")
     except FeedError as error:
         outcome.status = record.status = FAILED
@@ -395,7 +381,7 @@ def commit_source(run: _Run, source: Source, prepared: Prepared) -> Outcome:
     """Load a prepared source (the writer's part) and record what happened."""
     outcome, record = prepared.outcome, prepared.record
     if record.loaded:
-        files = SourceFiles(run.settings.data_dir, source.id)
+        files = HarvestFiles(run.settings.data_dir, source.id)
         loading = time.monotonic()
         # Without a pending marker (repair runs first), the files hold what the store holds.
         previous, previous_report = files.accepted(), files.report()
@@ -423,18 +409,18 @@ class HarvestError(Exception):
     """A harvest that cannot start (unknown source, store unavailable…)."""
 
 
-def harvest(
+def harvest_sources(
+    store: Store,
     settings: Settings,
     *,
     only: list[str] | None = None,
     accept_shrink: set[str] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _now,
-    derive: bool = True,
 ) -> list[Outcome]:
-    """Harvest the catalog's sources (or ``only`` these) and publish the new state, then
-    recompute the derived graph (``derive=False``: later, by ``update_derived_graph``)
-    and publish again when it changed."""
+    """Harvest the catalog's sources (or ``only`` these) into ``store`` (a writer handle):
+    repair interrupted loads, remove the data of sources no longer in the catalog, then
+    fetch, validate and load each enabled source. Publishing is the caller's part."""
     catalog = load_catalog(settings)
     by_id = {s.id: s for s in catalog}
     unknown = sorted(set(only or ()) - set(by_id))
@@ -443,99 +429,44 @@ def harvest(
     disabled = disabled_sources(settings.data_dir)
     selected = [by_id[i] for i in only] if only else catalog
     iris = Iris(settings.base_iri)
-    with open_store(settings, writer=True) as store:
-        run = _Run(settings, store, iris, progress or Progress(), now, set(accept_shrink or ()))
-        repair(store, settings, iris)
-        for source_id in known_sources(settings.data_dir):
-            if source_id not in by_id:
-                remove_source_data(store, settings, iris, source_id)
-        todo = [s for s in selected if s.id not in disabled]
-        outcomes = _run_sources(run, todo)
-        store.publish()  # the sources' new data is served at once…
-        if derive and update_derived_graph(store, settings, iris):
-            store.publish()  # …and what the registry derives from it follows
-    return outcomes
+    run = _Run(settings, store, iris, progress or Progress(), now, set(accept_shrink or ()))
+    repair(store, settings, iris)
+    for source_id in known_sources(settings.data_dir):
+        if source_id not in by_id:
+            remove_source_data(store, settings, iris, source_id)
+    todo = [s for s in selected if s.id not in disabled]
+    return _run_sources(run, todo)
 
 
-def update_derived_graph(
-    store: Store, settings: Settings, iris: Iris, *, force: bool = False
-) -> bool:
-    """Recompute the registry's derived graph (one place across networks, convergence
-    candidates) from every source graph now in the store; True when it changed.
-
-    Skipped when nothing it depends on changed since the last time (the sources'
-    content, the curation file, the settings; ``force`` after a takedown). A failure
-    is logged and leaves the previous derived graph: the harvest itself stands."""
-    from convergence.derive import derive_graph
-
-    stamp_file = Path(settings.data_dir) / "derived-inputs.txt"
-    stamp = _derived_inputs(settings)
-    if not force and stamp_file.exists() and stamp_file.read_text() == stamp:
-        return False
-    started = time.monotonic()
-    try:
-        derived = derive_graph(settings)
-        previous = store.graph_ntriples(iris.derived_graph)
-        changed = set(derived.splitlines()) != set(previous.splitlines())
-        if changed:
-            store.replace_graph(iris.derived_graph, derived, previous=previous or None)
-    except Exception:
-        log.exception("derived graph: recomputation failed, previous graph kept")
-        return False
-    write_atomically(stamp_file, stamp.encode())
-    log.info(
-        "derived graph: %d statements in %.2f s",
-        derived.count(b"\n"),
-        time.monotonic() - started,
-    )
-    return changed
-
-
-def _derived_inputs(settings: Settings) -> str:
-    """A digest of what the derived graph depends on."""
-    from convergence.curation import DEFAULT_PATH
-
-    digest = hashlib.sha256(
-        f"{__version__} {settings.base_iri} {settings.convergence_max_km}".encode()
-    )
-    for source_id in sorted(known_sources(settings.data_dir)):
-        state = SourceFiles(settings.data_dir, source_id).load_state()
-        digest.update(f"\n{source_id} {state.content_hash} {state.inputs}".encode())
-    curation = Path(settings.curation_file) if settings.curation_file else DEFAULT_PATH
-    takedowns = Path(settings.data_dir) / "takedown.tsv"
-    for path in (curation, takedowns):
-        digest.update(b"\n" + (path.read_bytes() if path.exists() else b""))
-    return digest.hexdigest()
-
-
-def suppress_now(settings: Settings, iri: str) -> list[str]:
-    """Remove a taken-down record from the store at once; returns the sources affected."""
+def sources_holding(settings: Settings, iri: str) -> list[str]:
+    """The sources whose accepted statements describe the record ``iri``."""
     needle = f"<{iri}> ".encode()
-    iris = Iris(settings.base_iri)
-    affected = [
+    return [
         s
         for s in known_sources(settings.data_dir)
         if any(
             line.startswith(needle)
-            for line in SourceFiles(settings.data_dir, s).accepted().splitlines()
+            for line in HarvestFiles(settings.data_dir, s).accepted().splitlines()
         )
     ]
-    if not affected:
-        return []
-    with open_store(settings, writer=True) as store:
-        for source_id in affected:
-            files = SourceFiles(settings.data_dir, source_id)
-            triples = [q.triple for q in ox.parse(files.accepted(), format=ox.RdfFormat.N_TRIPLES)]
-            split = split_records(triples, source_id)
-            split.records.pop(iri, None)
-            kept = sorted({f"{t} .\n" for r in split.records.values() for t in r.triples})
-            files.mark_pending()
-            files.save_accepted("".join(kept).encode("utf-8"))
-            store.replace_graph(iris.source_graph(source_id), files.accepted())
-            files.clear_pending()
-            log.info("source=%s takedown=%s", source_id, iri)
-        update_derived_graph(store, settings, iris, force=True)
-        store.publish()
+
+
+def suppress_record(store: Store, settings: Settings, iri: str) -> list[str]:
+    """Remove a taken-down record from the sources' graphs in ``store`` (a writer handle)
+    and from their accepted statements; returns the sources affected."""
+    iris = Iris(settings.base_iri)
+    affected = sources_holding(settings, iri)
+    for source_id in affected:
+        files = HarvestFiles(settings.data_dir, source_id)
+        triples = [q.triple for q in ox.parse(files.accepted(), format=ox.RdfFormat.N_TRIPLES)]
+        split = split_records(triples, source_id)
+        split.records.pop(iri, None)
+        kept = sorted({f"{t} .\n" for r in split.records.values() for t in r.triples})
+        files.mark_pending()
+        files.save_accepted("".join(kept).encode("utf-8"))
+        store.replace_graph(iris.source_graph(source_id), files.accepted())
+        files.clear_pending()
+        log.info("source=%s takedown=%s", source_id, iri)
     return affected
 
 

@@ -10,8 +10,8 @@ import json
 from functools import cache
 from typing import Any
 
+from core import resources
 from harvester.errors import FeedError
-from ltc import resources
 
 _LTC_CONTEXT_IRIS = (
     "https://w3id.org/ltc/context.jsonld",

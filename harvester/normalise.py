@@ -15,8 +15,8 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
+from core.vocab import GENID, GEO, LTC, RDF_TYPE, SCHEMA, SCHEMA_HTTP, XSD
 from harvester.errors import FeedError
-from ltc.vocab import GENID, GEO, LTC, RDF_TYPE, SCHEMA, SCHEMA_HTTP, XSD
 
 MAX_BLANK_NODE_DEPTH = 32
 

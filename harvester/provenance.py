@@ -12,9 +12,9 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from harvester.catalog import Source
-from ltc.iris import Iris
-from ltc.vocab import DCT, LTC, PROV, RDF_TYPE, XSD
+from core.catalog import Source
+from core.iris import Iris
+from core.vocab import DCT, LTC, PROV, RDF_TYPE, XSD
 
 DCAT = "http://www.w3.org/ns/dcat#"
 _FREQUENCY = {

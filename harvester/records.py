@@ -14,7 +14,7 @@ from functools import cached_property
 
 import pyoxigraph as ox
 
-from ltc.vocab import RDF_TYPE, RECORD_CLASSES, SCHEMA
+from core.vocab import RDF_TYPE, RECORD_CLASSES, SCHEMA
 
 _TYPE = ox.NamedNode(RDF_TYPE)
 _NAME = ox.NamedNode(SCHEMA + "name")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
 from typing import Any
 
 from rdflib import Graph
 
-from harvester import jsonld
+from core.labels import display_value, field_label, field_names, record_kind
+from core.vocab import compact
 from harvester.validate import FeedValidation, Finding, RecordResult
-from ltc.vocab import RECORD_CLASSES, RECORD_CLASSES_EN, RELATIVE_BASE, compact
 
 _WORDS = {
     "fr": {
@@ -43,39 +42,8 @@ _WORDS = {
 }
 
 
-@cache
-def _field_names() -> dict[str, str]:
-    """Property IRI → the JSON key a publisher writes (from the LTC context)."""
-    context = jsonld.pinned_contexts()["https://w3id.org/ltc/context.jsonld"]
-    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("/", "#"))}
-    names: dict[str, str] = {}
-    for key, definition in context.items():
-        iri = definition.get("@id") if isinstance(definition, dict) else definition
-        if not isinstance(iri, str) or key[0].isupper() or key.startswith("@") or key in prefixes:
-            continue
-        prefix, _, local = iri.partition(":")
-        if prefix in prefixes:
-            names.setdefault(prefixes[prefix] + local, key)
-    return names
-
-
-def field_label(path: str | None) -> str:
-    if path is None:
-        return "—"
-    key = _field_names().get(path)
-    return f"{key} ({compact(path)})" if key else compact(path)
-
-
 def _kind(result: RecordResult, lang: str) -> str:
-    names = RECORD_CLASSES if lang == "fr" else RECORD_CLASSES_EN
-    return "/".join(names[c] for c in result.record.classes)
-
-
-def display_value(value: str | None) -> str | None:
-    """What the publisher wrote: an unknown short name, not the IRI it was resolved to."""
-    if value and value.startswith(RELATIVE_BASE):
-        return value[len(RELATIVE_BASE) :].split("/", 1)[-1]
-    return value
+    return record_kind(result.record.classes, lang)
 
 
 def _finding_line(finding: Finding, lang: str) -> str:
@@ -136,7 +104,7 @@ def json_report(validation: FeedValidation, title: str, lang: str = "fr") -> dic
                         "constraint": compact(f.constraint),
                         "focus": f.focus,
                         "path": f.path,
-                        "field": _field_names().get(f.path or ""),
+                        "field": field_names().get(f.path or ""),
                         "value": display_value(f.value),
                         "message": f.message(lang),
                     }

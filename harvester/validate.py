@@ -23,10 +23,12 @@ import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
+from core import resources
+from core.harvest_files import Finding as DocumentedFinding
+from core.harvest_files import RecordFindings
+from core.vocab import CASCADE, LTC, SCHEMA
 from harvester.errors import FeedError
 from harvester.records import Record, SplitFeed, split_records
-from ltc import resources
-from ltc.vocab import CASCADE, LTC, SCHEMA
 
 SEVERITIES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
 
@@ -344,6 +346,32 @@ def validate_triples(
 ) -> FeedValidation:
     """Validate the normalised triples of one feed; nothing is loaded anywhere."""
     return validate_split(split_records(triples, source), source, engine=engine)
+
+
+def record_findings(validation: FeedValidation) -> list[RecordFindings]:
+    """The findings of each record with any, for ``findings.json``
+    (``core.harvest_files``): the report as people read it, grouped by record."""
+    return [
+        RecordFindings(
+            result.record.iri,
+            list(result.record.classes),
+            result.record.name,
+            [
+                DocumentedFinding(
+                    f.severity,
+                    f.constraint,
+                    f.focus,
+                    f.path,
+                    f.value,
+                    f.value_is_iri,
+                    constraint_messages(f.constraint),
+                )
+                for f in result.findings
+            ],
+        )
+        for result in validation.results
+        if result.findings
+    ]
 
 
 def _nt_literal(text: str, lang: str | None = None) -> str:

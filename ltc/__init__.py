@@ -1,3 +1,7 @@
-"""LTC Registry: the federated registry of the Lieux de Convergence de la Transition."""
+"""The ``ltc`` command and the orchestration of its work (harvest, then the derived
+graph, then publication): the top layer, the only one that imports the harvester,
+convergence and the web service together."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -1,8 +1,8 @@
 """Back the registry up and restore it into an empty data folder.
 
-A backup folder holds ``sauvegarde.json`` (what it is), ``sources/`` (every source's state,
-accepted statements, report, validation cache and history), ``takedown.tsv`` and
-``disabled-sources.txt`` when they exist, and the store in one of two forms:
+A backup folder holds ``sauvegarde.json`` (what it is), the sources' folders, the takedown
+list and the disabled sources laid out as in a data folder (``core.datafolder``), and the
+store in one of two forms:
 
 - ``snapshot/``: a copy of the embedded store's published snapshot (a RocksDB checkpoint,
   immutable, so copying it while the web tier reads it is safe). The backup holds the
@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -30,15 +29,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ltc import __version__
-from ltc.config import Settings
-from ltc.store import Store, StoreError, open_store
+from core import __version__
+from core.config import Settings
+from core.datafolder import DataFolder
+from core.migration import upgrade
+from core.store import Store, StoreError, open_store
 
 MANIFEST = "sauvegarde.json"
 FORMAT = "ltc-backup/1"
 SNAPSHOT = "snapshot"
 NQUADS = "registre.nq.gz"
-STATE_FILES = ("takedown.tsv", "disabled-sources.txt")
 
 Progress = Callable[[str], None]
 
@@ -65,7 +65,7 @@ def backup(
     _require_empty(dest, "le dossier de sauvegarde")
     data_dir = Path(settings.data_dir)
     embedded = settings.store_backend == "embedded"
-    if embedded and not (data_dir / "CURRENT").exists():
+    if embedded and not DataFolder(data_dir).read_current():
         raise BackupError(f"rien à sauvegarder : aucune génération publiée dans {data_dir}")
     dest.mkdir(parents=True, exist_ok=True)
     try:
@@ -97,7 +97,7 @@ def _backup_locked(settings: Settings, dest: Path, snapshot: bool, progress: Pro
     with open_store(settings, writer=False) as reader:
         generation = reader.generation()
         if snapshot:
-            source = data_dir / "snapshots" / generation
+            source = DataFolder(data_dir).snapshot(generation)
             progress(f"Copie de l'instantané {generation}…")
             shutil.copytree(source, dest / SNAPSHOT)
             kind = "snapshot"
@@ -124,16 +124,16 @@ def _backup_locked(settings: Settings, dest: Path, snapshot: bool, progress: Pro
 
 
 def _copy_state(origin: Path, target: Path) -> list[str]:
-    """The sources' folders and the operator's lists, from one data folder to another."""
-    sources: list[str] = []
-    folder = origin / "sources"
-    if folder.is_dir():
-        shutil.copytree(folder, target / "sources")
-        sources = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    for name in STATE_FILES:
-        if (origin / name).is_file():
-            shutil.copy2(origin / name, target / name)
-    return sources
+    """The sources' folders and the operator's lists, from one data folder (or backup)
+    to another: both have the data folder's layout for these files."""
+    source, destination = DataFolder(origin), DataFolder(target)
+    if source.sources.is_dir():
+        shutil.copytree(source.sources, destination.sources)
+    for name in ("takedown_list", "disabled_sources"):
+        path = getattr(source, name)
+        if path.is_file():
+            shutil.copy2(path, getattr(destination, name))
+    return source.known_sources()
 
 
 def read_manifest(src: Path) -> dict:
@@ -163,6 +163,7 @@ def restore(settings: Settings, src: Path, *, progress: Progress = _quiet) -> st
         generation = _restore_graphs(settings, src, manifest, progress)
     progress("Copie de l'état des sources…")
     _copy_state(src, data_dir)
+    upgrade(data_dir, progress)  # a backup made by an earlier release
     progress(f"Restauration terminée : génération {generation} publiée dans {data_dir}.")
     return generation
 
@@ -171,12 +172,11 @@ def _restore_snapshot(src: Path, data_dir: Path, generation: str, progress: Prog
     """The embedded fast path: the snapshot becomes both the published snapshot and the
     harvester's live store (a RocksDB checkpoint is a complete store)."""
     progress(f"Copie de l'instantané {generation}…")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src / SNAPSHOT, data_dir / "snapshots" / generation)
-    shutil.copytree(src / SNAPSHOT, data_dir / "store")
-    temporary = data_dir / ".CURRENT.tmp"
-    temporary.write_text(generation + "\n", encoding="utf-8")
-    os.replace(temporary, data_dir / "CURRENT")
+    folder = DataFolder(data_dir)
+    folder.root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src / SNAPSHOT, folder.snapshot(generation))
+    shutil.copytree(src / SNAPSHOT, folder.store)
+    folder.write_current(generation)
     return generation
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from core.store import StoreError
 from ltc.backup import BackupError, backup, restore
 from ltc.cli_settings import command_settings
-from ltc.store import StoreError
 
 
 @click.command("backup")

@@ -9,16 +9,22 @@ from pathlib import Path
 
 import click
 
-from convergence.cli import convergence_group
-from harvester.errors import FeedError
-from harvester.feed import check_feed, source_id_for
-from harvester.parse import syntax_names
-from harvester.report import dumps_json, json_report, text_report, turtle_report
+from core.config import Settings, env_name
+from harvester.checking import (
+    DEFAULT_ENGINE,
+    ENGINE_NAMES,
+    FeedError,
+    check_feed,
+    dumps_json,
+    fetch_feed,
+    syntax_names,
+    turtle,
+)
 from ltc import __version__
 from ltc import demo as example_federation
 from ltc.backup_cli import backup_command, restore_command
 from ltc.cli_settings import command_settings
-from ltc.config import Settings, env_name
+from ltc.convergence_cli import convergence_group
 from ltc.harvest_cli import (
     TerminalProgress,
     convert_command,
@@ -45,9 +51,7 @@ def main() -> None:
 def _read_input(target: str) -> tuple[bytes, str | None]:
     """The bytes of a file (or '-' for standard input) and the Content-Type if any."""
     if target.startswith(("http://", "https://")):
-        from harvester.fetch import fetch_for_validation
-
-        return fetch_for_validation(target, command_settings())
+        return fetch_feed(target, command_settings())
     if target == "-":
         return sys.stdin.buffer.read(), None
     path = Path(target)
@@ -92,8 +96,8 @@ def _read_input(target: str) -> tuple[bytes, str | None]:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["sparql", "pyshacl"]),
-    default="sparql",
+    type=click.Choice(ENGINE_NAMES),
+    default=DEFAULT_ENGINE,
     show_default=True,
     help="sparql: the shapes compiled to SPARQL (fast); pyshacl: the reference SHACL engine.",
 )
@@ -118,15 +122,16 @@ def validate(
     """
     settings = command_settings()
     status = EXIT_OK
-    validations, reports, errors = [], [], []
+    checks, reports, errors = [], [], []
     for target in feeds:
         try:
             data, content_type = _read_input(target)
-            validation = check_feed(
+            check = check_feed(
                 data,
-                source=source or source_id_for(target),
+                feed=target,
+                source=source,
                 settings=settings,
-                filename=None if target == "-" else target,
+                filename="" if target == "-" else target,
                 content_type=content_type,
                 syntax=syntax,
                 engine=engine,
@@ -137,16 +142,16 @@ def validate(
             if output_format == "text":
                 click.echo(f"{target} : {error.message(lang)}", err=True)
             continue
-        if validation.rejected:
+        if check.rejected:
             status = max(status, EXIT_REJECTED)
-        validations.append(validation)
+        checks.append(check)
         if output_format == "text":
-            click.echo(text_report(validation, target, lang))
-        reports.append(json_report(validation, target, lang))
+            click.echo(check.text(lang))
+        reports.append(check.json(lang))
     if output_format == "json":
         click.echo(dumps_json(reports, errors, status))
     elif output_format == "turtle":
-        click.echo(turtle_report(validations))
+        click.echo(turtle(checks))
     sys.exit(status)
 
 

@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harvester.harvest import Outcome, Progress, harvest
-from ltc import resources
-from ltc.config import Settings
-from ltc.vocab import LTC_SHAPES, expand
+from core import resources
+from core.config import Settings
+from core.vocab import LTC_SHAPES, expand
+from harvester.harvest import Outcome, Progress
+from ltc.pipeline import harvest
 
 
 @dataclass

@@ -10,27 +10,18 @@ from pathlib import Path
 
 import click
 
-from harvester import takedown as takedown_list
+from core import takedown as takedown_list
+from core.catalog import CatalogError, catalog_turtle, disabled_sources, load_catalog, set_disabled
+from core.config import Settings
+from core.datafolder import DataFolder
+from core.harvest_files import SourceFiles
+from core.store import StoreError
 from harvester.adapters import convert as convert_feed
 from harvester.adapters import load_mapping
-from harvester.catalog import CatalogError, catalog_turtle, load_catalog
 from harvester.errors import FeedError
-from harvester.harvest import (
-    HarvestError,
-    Outcome,
-    Progress,
-    disabled_sources,
-    harvest,
-    remove_source_data,
-    set_disabled,
-    suppress_now,
-    update_derived_graph,
-)
-from harvester.state import SourceFiles
+from harvester.harvest import HarvestError, Outcome, Progress
 from ltc.cli_settings import command_settings
-from ltc.config import Settings
-from ltc.iris import Iris
-from ltc.store import StoreError, open_store
+from ltc.pipeline import harvest, remove_source, take_down
 
 STATUS_FR = {
     "loaded": "chargé",
@@ -43,9 +34,9 @@ STATUS_FR = {
 
 def log_to_file(settings: Settings) -> None:
     """Harvest logs as key=value lines, greppable, in the data folder."""
-    folder = Path(settings.data_dir) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(folder / "harvest.log", encoding="utf-8")
+    path = DataFolder(settings.data_dir).harvest_log
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s %(message)s"))
     logger = logging.getLogger("ltc")
     logger.setLevel(logging.INFO)
@@ -205,13 +196,8 @@ def sources_remove(source: str) -> None:
     settings = command_settings()
     if source not in {s.id for s in load_catalog(settings)}:
         raise click.ClickException(f"unknown source: {source}")
-    iris = Iris(settings.base_iri)
     try:
-        with open_store(settings, writer=True) as store:
-            remove_source_data(store, settings, iris, source)
-            set_disabled(settings.data_dir, source, True)
-            update_derived_graph(store, settings, iris)
-            store.publish()
+        remove_source(settings, source)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{source} : données retirées ; source désactivée (`ltc sources enable {source}`)")
@@ -239,7 +225,7 @@ def takedown_add(iri: str, reason: str) -> None:
     settings = command_settings()
     try:
         takedown_list.add(settings.data_dir, iri, reason)
-        sources = suppress_now(settings, iri)
+        sources = take_down(settings, iri)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     except StoreError as error:

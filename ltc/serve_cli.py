@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from core.config import Settings
 from ltc.cli_settings import command_settings
-from ltc.config import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -52,9 +52,9 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted: waitress, access logs, the harvest schedule if set."""
     import waitress
 
+    from ltc.schedule import HarvestSchedule
     from registry.access_log import AccessLog
     from registry.app import create_app
-    from registry.scheduler import HarvestSchedule
 
     app = create_app(settings)
     handler = logging.StreamHandler(sys.stdout)

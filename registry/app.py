@@ -16,10 +16,10 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ltc.config import Settings, load_settings
-from ltc.iris import Iris
-from ltc.store import Store, StoreError, open_store
-from ltc.store.remote import RemoteStore
+from core.config import Settings, load_settings
+from core.iris import Iris
+from core.store import Store, StoreError, open_store
+from core.store.remote import RemoteStore
 from registry.directory import Directory
 from registry.places import SearchError
 from registry.query_workers import QueryFailed, QueryInvalid, QueryPool, QueryTimeout

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
-from ltc.iris import Iris
-from ltc.resources import sparql_query
+from core.iris import Iris
+from core.resources import sparql_query
 from registry.app import app_settings, directory, read_store
 from registry.caching import cached
 from registry.vocabularies import label

@@ -20,12 +20,13 @@ from flask import Blueprint, Response, current_app, request, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
-from harvester.catalog import Source, load_catalog
-from harvester.state import SourceFiles
-from ltc.iris import Iris
-from ltc.resources import sparql_query
-from ltc.store import Store
-from ltc.vocab import LTC
+from core.catalog import Source, load_catalog
+from core.datafolder import DataFolder
+from core.harvest_files import SourceFiles, known_sources
+from core.iris import Iris
+from core.resources import sparql_query
+from core.store import Store
+from core.vocab import LTC
 from registry.app import app_settings, read_store
 from registry.caching import cached
 
@@ -54,7 +55,7 @@ def dump_path(store: Store, data_dir: Path) -> Path:
     Written to a temporary name then renamed, so a reader never sends half a file; older
     generations' dumps are removed once the new one exists."""
     generation = store.generation()
-    folder = Path(data_dir) / "cache"
+    folder = DataFolder(data_dir).web_cache
     target = folder / f"dump-{generation}.nq.gz"
     if target.exists():
         return target
@@ -245,11 +246,10 @@ def void() -> Response:
 
 
 def _states_fingerprint() -> tuple[int, ...]:
-    """The sources' state files change the description (last load) before a publish."""
-    folder = Path(app_settings().data_dir) / "sources"
-    try:
-        return tuple(
-            sorted(p.stat().st_mtime_ns for p in folder.glob("*/state.json") if p.is_file())
-        )
-    except OSError:
-        return ()
+    """The sources' files change the description (last load) before a publish."""
+    folder = DataFolder(app_settings().data_dir)
+    return tuple(
+        stamp
+        for source in known_sources(folder)
+        for stamp in SourceFiles(folder, source).fingerprint()
+    )

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 import pyoxigraph as ox
 
+from core.iris import Iris
+from core.resources import sparql_query
+from core.store import Store, row_text
+from core.text import fold
 from gazetteer.lookup import timezone_for
-from ltc.iris import Iris
-from ltc.resources import sparql_query
-from ltc.store import Store, row_text
-from ltc.text import fold
 from registry.hours import Slot, is_open, parse_slot
 from registry.spatial import Point, SpatialIndex
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
-from ltc.resources import read_bytes, sparql_query
+from core.resources import read_bytes, sparql_query
 from registry.app import app_settings, read_store
 from registry.caching import cached
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ltc.config import Settings
+from core.config import Settings
 from registry.places import MAX_MAP_RESULTS, MAX_PER_PAGE
 from registry.spatial import MAX_RADIUS_KM
 

@@ -16,8 +16,8 @@ from datetime import date, datetime
 
 import pyoxigraph as ox
 
-from ltc.resources import sparql_query
-from ltc.store import Store, row_text
+from core.resources import sparql_query
+from core.store import Store, row_text
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.hours import Slot, describe_next, is_open, next_opening, parse_slot
 from registry.spatial import MAX_RADIUS_KM

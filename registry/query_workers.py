@@ -30,7 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ltc.config import Settings
+from core.config import Settings
 
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "json": ox.QueryResultsFormat.JSON,
@@ -116,8 +116,8 @@ def serialize_answer(result: object, result_format: str, max_rows: int) -> tuple
 
 def _worker_main(connection: Connection, settings: Settings) -> None:
     """Serve queries from the parent until it sends None or goes away."""
-    from ltc.store import StoreError
-    from ltc.store.embedded import EmbeddedStore
+    from core.store import StoreError
+    from core.store.embedded import EmbeddedStore
 
     store: EmbeddedStore | None = None
     with contextlib.suppress(StoreError):  # nothing published yet: retried at each query

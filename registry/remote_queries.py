@@ -15,8 +15,8 @@ from itertools import islice
 import pyoxigraph as ox
 import requests
 
-from ltc.config import Settings
-from ltc.store.remote import RemoteStore
+from core.config import Settings
+from core.store.remote import RemoteStore
 from registry.query_workers import (
     GRAPH_FORMATS,
     QueryAnswer,

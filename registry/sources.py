@@ -1,21 +1,16 @@
 """``/sources``: every source's last harvest, its validation report and its history.
 
-Read from the harvester's files in the data folder (``harvester.state``): enough when the
-web tier runs on the harvester's host. Pages are cached by the published generation plus
-the state files' modification times, so a harvest shows at once.
-
-The report readable by a volunteer is rebuilt from ``report.nt`` (the ``sh:ValidationReport``
-loaded with the source) and grouped by record with ``validation-cache.json``, which the
-harvest writes together with it and which says which record owns each focus node.
+Read through ``core.harvest_files``, the documented files the harvester leaves in the data
+folder: enough when the web tier runs on the harvester's host. Pages are cached by the
+published generation plus the files' modification times, so a harvest shows at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -23,23 +18,19 @@ from xml.etree import ElementTree as ET
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from harvester.catalog import Source, load_catalog
-from harvester.report import display_value, field_label
-from harvester.state import SourceFiles, SourceState
-from harvester.validate import FeedValidation
-from ltc.iris import Iris
-from ltc.store import StoreError
-from ltc.vocab import RDF_TYPE, RECORD_CLASSES, SCHEMA
+from core.catalog import Source, load_catalog
+from core.harvest_files import SourceFiles, SourceState
+from core.iris import Iris
+from core.store import StoreError
+from core.vocab import LTC_SHAPES, SCHEMA, SH
 from registry.app import app_settings
 from registry.caching import MAX_AGE, cached
+from registry.readable_report import readable_report
 
 blueprint = Blueprint("sources", __name__)
 
-REPORT_SHOWN = 500  # records with problems on one page: a national feed could have thousands
 HISTORY_SHOWN = 20  # harvests on a source's page and in historique.json
 ATOM_HARVESTS = 50  # harvests looked at for the Atom feed
-SH = "http://www.w3.org/ns/shacl#"
-SEVERITY_FR = {"Violation": "erreur", "Warning": "avertissement", "Info": "suggestion"}
 STATUS_FR = {
     "loaded": "chargée",
     "unchanged": "inchangée",
@@ -48,7 +39,6 @@ STATUS_FR = {
     None: "jamais moissonnée",
 }
 ATOM = "http://www.w3.org/2005/Atom"
-_RESULT = re.compile(r"#r(\d+)$")  # report_ntriples names results <report#r1>, <report#r2>…
 LICENCES = {  # usual open-data licences by IRI (without the scheme), as a volunteer knows them
     "creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
     "creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
@@ -60,154 +50,6 @@ LICENCES = {  # usual open-data licences by IRI (without the scheme), as a volun
         "Licence Ouverte 2.0"
     ),
 }
-
-
-# -- the report, as a volunteer reads it ---------------------------------------------------
-
-
-@dataclass
-class Problem:
-    severity: str  # Violation, Warning, Info
-    field: str
-    message: str
-    value: str | None = None
-
-    @property
-    def severity_fr(self) -> str:
-        return SEVERITY_FR.get(self.severity, self.severity)
-
-
-@dataclass
-class RecordReport:
-    iri: str
-    kind: str = ""
-    name: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> bool:
-        return any(p.severity == "Violation" for p in self.problems)
-
-    @property
-    def shown(self) -> list[Problem]:
-        """Errors first, then warnings; suggestions are counted apart."""
-        order = {"Violation": 0, "Warning": 1}
-        return sorted(
-            (p for p in self.problems if p.severity in order), key=lambda p: order[p.severity]
-        )
-
-
-@dataclass
-class ReadableReport:
-    records: list[RecordReport]  # shown: rejected records first, then warned ones
-    suggestions: list[tuple[str, int]]  # (message, how many records) for Info findings
-    rejected: int = 0  # all rejected records, shown or not
-    warned: int = 0  # all accepted records with warnings, shown or not
-
-    @property
-    def hidden(self) -> int:
-        """Records with problems left off the page (the Turtle report has them all)."""
-        return self.rejected + self.warned - len(self.records)
-
-
-def report_from_validation(validation: FeedValidation, lang: str = "fr") -> ReadableReport:
-    """The readable report of a feed just validated (``/valider``), like ``ltc validate``."""
-    records = []
-    for result in validation.results:
-        names = [RECORD_CLASSES[c] for c in result.record.classes if c in RECORD_CLASSES]
-        problems = [
-            Problem(f.severity, field_label(f.path), f.message(lang), display_value(f.value))
-            for f in result.findings
-        ]
-        records.append(
-            RecordReport(result.record.iri, "/".join(names), result.record.name, problems)
-        )
-    return _readable(records)
-
-
-def _readable(records: list[RecordReport]) -> ReadableReport:
-    counts: dict[str, int] = {}
-    for record in records:
-        for problem in record.problems:
-            if problem.severity == "Info":
-                counts[problem.message] = counts.get(problem.message, 0) + 1
-    suggestions = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    rejected = [r for r in records if r.rejected]
-    warned = [r for r in records if not r.rejected and r.shown]
-    shown = (rejected + warned)[:REPORT_SHOWN]
-    return ReadableReport(shown, suggestions, len(rejected), len(warned))
-
-
-def report_from_files(files: SourceFiles, lang: str = "fr") -> ReadableReport:
-    """The readable report of a source's last loaded harvest, from its files."""
-    owners = _focus_owners(files)
-    results: dict[str, dict[str, Any]] = {}
-    order: list[tuple[int, str]] = []
-    for quad in ox.parse(files.report(), format=ox.RdfFormat.N_TRIPLES):
-        subject = quad.subject.value
-        number = _RESULT.search(subject)
-        if number is None:
-            continue  # the report node itself
-        if subject not in results:
-            results[subject] = {"messages": {}}
-            order.append((int(number.group(1)), subject))
-        entry, predicate = results[subject], quad.predicate.value
-        if predicate == SH + "resultMessage":
-            entry["messages"][quad.object.language or ""] = quad.object.value
-        elif predicate.startswith(SH):
-            entry[predicate[len(SH) :]] = quad.object
-    records: dict[str, RecordReport] = {}
-    # results are numbered #r1, #r2… in record order: keep that order
-    for _number, subject in sorted(order):
-        entry = results[subject]
-        focus = entry.get("focusNode")
-        if focus is None:
-            continue
-        owner = owners.get(focus.value, focus.value.split("#", 1)[0])
-        severity = entry.get("resultSeverity")
-        path = entry.get("resultPath")
-        value = entry.get("value")
-        messages = entry["messages"]
-        problem = Problem(
-            severity.value[len(SH) :] if severity is not None else "Violation",
-            field_label(path.value if path is not None else None),
-            messages.get(lang) or messages.get("fr") or next(iter(messages.values()), ""),
-            display_value(value.value) if value is not None else None,
-        )
-        records.setdefault(owner, RecordReport(owner)).problems.append(problem)
-    _describe(records, files)
-    return _readable(list(records.values()))
-
-
-def _focus_owners(files: SourceFiles) -> dict[str, str]:
-    """Focus node → the record that owns it, from the validation cache."""
-    owners: dict[str, str] = {}
-    for record, (_digest, findings) in files.load_cache().get("records", {}).items():
-        for finding in findings:
-            owners.setdefault(finding[2], record)
-    return owners
-
-
-def _describe(records: dict[str, RecordReport], files: SourceFiles) -> None:
-    """Names and kinds of the records still held (accepted ones) from ``accepted.nt``;
-    only the lines about names and types are parsed."""
-    wanted = (f"<{SCHEMA}name>".encode(), f"<{RDF_TYPE}>".encode())
-    lines = b"\n".join(
-        line for line in files.accepted().splitlines() if any(w in line for w in wanted)
-    )
-    kinds: dict[str, list[str]] = {}
-    for quad in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES):
-        record = records.get(quad.subject.value)
-        if record is None:
-            continue
-        if quad.predicate.value == RDF_TYPE and quad.object.value in RECORD_CLASSES:
-            kinds.setdefault(record.iri, []).append(RECORD_CLASSES[quad.object.value])
-        elif quad.predicate.value == SCHEMA + "name" and (
-            record.name is None or quad.object.value < record.name
-        ):
-            record.name = quad.object.value
-    for iri, names in kinds.items():
-        records[iri].kind = "/".join(sorted(names))
 
 
 # -- what the pages show ---------------------------------------------------------------------
@@ -304,17 +146,8 @@ def _files(source_id: str) -> SourceFiles:
 
 
 def _fingerprint(*source_ids: str) -> tuple[int, ...]:
-    """Modification times of the state files: a harvest or a removal changes the ETag even
-    before (or without) a new generation."""
-    stamps = []
-    for source_id in source_ids:
-        folder = _files(source_id).folder
-        for name in ("state.json", "history.jsonl", "report.nt"):
-            try:
-                stamps.append((folder / name).stat().st_mtime_ns)
-            except OSError:
-                stamps.append(0)
-    return tuple(stamps)
+    """The sources' files change the pages even before (or without) a new generation."""
+    return tuple(stamp for source_id in source_ids for stamp in _files(source_id).fingerprint())
 
 
 def _cached(build: Callable[[], Response], *parts: object) -> Response:
@@ -374,7 +207,7 @@ def source_page(source_id: str) -> Response:
             "source.html",
             view=view,
             history=history,
-            report=report_from_files(files),
+            report=readable_report(files.findings()),
             french_time=french_time,
             status_fr=STATUS_FR,
         )
@@ -389,7 +222,7 @@ def report_turtle(source_id: str) -> Response:
     files = _files(source_id)
 
     def build() -> Response:
-        prefixes = {"sh": SH, "ltcsh": "https://w3id.org/ltc/shapes#", "schema": SCHEMA}
+        prefixes = {"sh": SH, "ltcsh": LTC_SHAPES, "schema": SCHEMA}
         body = ox.serialize(
             ox.parse(files.report(), format=ox.RdfFormat.N_TRIPLES),
             format=ox.RdfFormat.TURTLE,

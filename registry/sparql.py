@@ -14,7 +14,7 @@ import json
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ltc.resources import folder
+from core.resources import folder
 from registry.app import app_settings, current_generation, query_pool, rate_limiter
 from registry.query_workers import QueryAnswer
 from registry.sparql_guard import QueryInfo, QueryRefused, check_graph_iris, check_query

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from ltc.store import Store
+from core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """``/valider``: a volunteer pastes a feed URL or uploads a file and reads the same report
 as ``ltc validate``, in French.
 
-Everything goes through the harvester's own parts: the protected fetcher (a URL reaching
+Everything goes through the harvester's public checking interface
+(``harvester.checking``), as ``ltc validate`` does: the protected fetcher (a URL reaching
 a loopback, private or reserved address is refused unless ``fetch_allow_networks``
 allows it; time, size and redirect limits), the parser's limits, normalisation and the
 shapes. Uploads may be as large as a feed (``max_feed_bytes``), so this blueprint lifts
@@ -18,14 +19,10 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from harvester.errors import FeedError
-from harvester.feed import check_feed, source_id_for
-from harvester.fetch import fetch, policy_from
-from harvester.parse import syntax_names
-from harvester.report import summary
+from harvester.checking import FeedError, check_feed, fetch_feed, syntax_names
 from registry.app import app_settings, rate_limiter
 from registry.caching import MAX_AGE
-from registry.sources import report_from_validation
+from registry.readable_report import readable_report
 
 blueprint = Blueprint("validator", __name__)
 
@@ -128,15 +125,9 @@ def validate() -> Response:
                 raise RequestEntityTooLarge()
         else:
             name = url
-            fetched = fetch(url, policy_from(settings))
-            data, content_type = fetched.content, fetched.content_type
-        validation = check_feed(
-            data,
-            source=source_id_for(name),
-            settings=settings,
-            filename=name if has_file else url,
-            content_type=content_type,
-            syntax=syntax,
+            data, content_type = fetch_feed(url, settings)
+        check = check_feed(
+            data, feed=name, settings=settings, content_type=content_type, syntax=syntax
         )
     except FeedError as error:
         return _page(
@@ -150,6 +141,6 @@ def validate() -> Response:
     return _page(
         form=form_values,
         feed=name,
-        counts=summary(validation),
-        report=report_from_validation(validation, "fr"),
+        counts=check.counts,
+        report=readable_report(check.records, "fr"),
     )

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ltc.resources import read_bytes
-from ltc.text import fold
+from core.resources import read_bytes
+from core.text import fold
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 VOCABULARY_FILES = ("themes.ttl", "roles.ttl", "place-types.ttl", "convergence-status.ttl")

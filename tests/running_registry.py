@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ltc.config import Settings, child_environment, load_settings
+from core.config import Settings, child_environment, load_settings
 
 LTC = str(Path(sys.executable).with_name("ltc"))
 
@@ -72,7 +72,7 @@ def stop_registry(server: Server) -> None:
 @pytest.fixture(scope="session")
 def example_registry(tmp_path_factory) -> Iterator[Server]:
     """The example federation, harvested once, served by a real ``ltc serve``."""
-    from harvester.harvest import harvest
+    from ltc.pipeline import harvest
 
     port = free_port()
     settings = load_settings(

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from ltc.config import Settings, load_settings
-from ltc.store import Store, open_store
+from core.config import Settings, load_settings
+from core.store import Store, open_store
 
 
 @dataclass(frozen=True)

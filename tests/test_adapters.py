@@ -10,6 +10,8 @@ import re
 import pytest
 
 from conftest import EXAMPLES
+from core.config import load_settings
+from core.vocab import LTC, LTC_SHAPES, SCHEMA
 from harvester.adapters import (
     ADAPTERS,
     adapt,
@@ -24,8 +26,6 @@ from harvester.errors import FeedError
 from harvester.feed import check_feed, default_base
 from harvester.normalise import normalise
 from harvester.parse import parse_feed
-from ltc.config import load_settings
-from ltc.vocab import LTC, LTC_SHAPES, SCHEMA
 
 SETTINGS = load_settings(environ={})
 PLACE = SCHEMA + "Place"

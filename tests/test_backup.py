@@ -10,12 +10,12 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from harvester.harvest import harvest
-from harvester.state import SourceFiles
+from core.config import Settings, load_settings
+from core.harvest_files import SourceFiles
+from core.store import open_store
 from ltc.backup import BackupError, backup, restore
 from ltc.backup_cli import backup_command, restore_command
-from ltc.config import Settings, load_settings
-from ltc.store import open_store
+from ltc.pipeline import harvest
 from running_registry import start_registry, stop_registry
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"

@@ -22,7 +22,7 @@ import pytest
 import requests
 from test_public_pages import FABRIQUE, HOSTILE_PLACE, SOLEIL, federation_settings
 
-from ltc.config import Settings
+from core.config import Settings
 from running_registry import start_registry, stop_registry
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ltc.config import ConfigError, env_name, load_settings, setting_names
+from core.config import ConfigError, env_name, load_settings, setting_names
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -21,7 +21,7 @@ from convergence.match import (
 )
 from convergence.model import Link, PlaceFacts, Presence
 from convergence.normalise import fold, name_tokens, street_key
-from ltc.iris import Iris
+from core.iris import Iris
 
 NET_A = "https://a.example.org/reseau"
 NET_B = "https://b.example.org/reseau"
@@ -386,8 +386,8 @@ def test_derived_graph_is_sorted_and_holds_clusters_links_and_candidates():
 
 
 def test_review_lists_conflicts_then_links_that_would_join_most_networks():
-    from convergence.cli import review_items
     from convergence.curation import Curation, Decision
+    from ltc.convergence_cli import review_items
 
     # two uncertain pairs: same name ~110 m apart, no address
     same_network = (place("r", "La Cabane"), place("s", "La Cabane", lat=north(47.39, 110)))

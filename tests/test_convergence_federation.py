@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from convergence.cli import convergence_group
 from convergence.curation import Curation, parse_curation
 from convergence.derive import compute, derive_graph
-from harvester.harvest import harvest, remove_source_data
-from harvester.state import SourceFiles
-from ltc.config import Settings, load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from core.config import Settings, load_settings
+from core.harvest_files import SourceFiles
+from core.iris import Iris
+from core.store import open_store
+from harvester.harvest import remove_source_data
+from ltc.convergence_cli import convergence_group
+from ltc.pipeline import harvest
 
 IRIS = Iris("https://w3id.org/ltc/")
 MEETING_QUERY = ROOT / "sparql/examples/lieux-ou-se-croisent-plusieurs-reseaux.rq"

@@ -12,11 +12,11 @@ import pytest
 import rdflib
 import requests
 
-from harvester.catalog import load_catalog
-from harvester.harvest import harvest
-from ltc.config import Settings, load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from core.catalog import load_catalog
+from core.config import Settings, load_settings
+from core.iris import Iris
+from core.store import open_store
+from ltc.pipeline import harvest
 from registry.app import create_app
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from harvester import takedown
-from harvester.harvest import harvest, suppress_now
-from harvester.state import SourceFiles
+from core import takedown
+from core.harvest_files import SourceFiles
+from core.iris import Iris
+from core.store import open_store
+from core.vocab import expand
+from harvester.state import HarvestFiles
 from harvester.validate import without_info
-from ltc.iris import Iris
-from ltc.store import open_store
-from ltc.vocab import expand
+from ltc.pipeline import harvest, take_down
 from store_fixtures import store_settings
 
 GOOD = """@prefix schema: <https://schema.org/> .
@@ -317,7 +318,7 @@ def test_shrunken_feed_is_held_until_accepted_on_purpose(net, feed_server):
 def test_takedown_removes_a_record_now_and_at_every_harvest(net):
     iri = "https://net.example.org/lieu/4"
     takedown.add(net.data_dir, iri, "demande de la personne concernée")
-    assert suppress_now(net, iri) == ["net"]
+    assert take_down(net, iri) == ["net"]
     assert f"<{iri}>".encode() not in graph_of(net)
     (outcome,) = harvest(net)
     assert outcome.suppressed == 1 and f"<{iri}>".encode() not in graph_of(net)
@@ -384,7 +385,7 @@ def test_a_harvest_killed_during_the_load_leaves_no_mix(make_settings, backend, 
     path.write_bytes(new)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
     env.update({f"LTC_{k.upper()}": str(v) for k, v in settings.__dict__.items() if v != ""})
-    pending = SourceFiles(settings.data_dir, "net").pending_path
+    pending = HarvestFiles(settings.data_dir, "net").path(HarvestFiles.PENDING)
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("ltc")), "harvest"],
         env=env,

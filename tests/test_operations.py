@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from ltc.config import load_settings
+from core.config import load_settings
 from running_registry import free_port, start_registry, stop_registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harvester.harvest import harvest
-from ltc.config import Settings, load_settings
+from core.config import Settings, load_settings
+from ltc.pipeline import harvest
 from registry.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ltc.config import Settings, load_settings
-from ltc.store import open_store
+from core.config import Settings, load_settings
+from core.store import open_store
 from registry.query_workers import (
     QueryFailed,
     QueryInvalid,

@@ -9,8 +9,8 @@ import pytest
 import rdflib
 import requests
 
-from harvester.harvest import harvest
-from ltc.store import open_store
+from core.store import open_store
+from ltc.pipeline import harvest
 from running_registry import Server, start_registry, stop_registry
 from store_fixtures import store_settings
 

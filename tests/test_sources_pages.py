@@ -14,10 +14,10 @@ import pytest
 import rdflib
 import requests
 
-from harvester.catalog import load_catalog
-from harvester.harvest import harvest
-from harvester.state import SourceFiles
-from ltc.config import Settings, load_settings
+from core.catalog import load_catalog
+from core.config import Settings, load_settings
+from core.harvest_files import SourceFiles
+from ltc.pipeline import harvest
 from registry.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,9 +132,9 @@ def test_a_source_page_shows_a_rejected_record_and_its_french_message(client, se
 def test_a_long_report_shows_its_first_records_and_points_to_the_full_one(
     client, settings, monkeypatch
 ):
-    import registry.sources
+    import registry.readable_report
 
-    monkeypatch.setattr(registry.sources, "REPORT_SHOWN", 3)
+    monkeypatch.setattr(registry.readable_report, "REPORT_SHOWN", 3)
     html = client.get("/sources/amap-centre", headers={"Cache-Control": "no-cache"}).get_data(
         as_text=True
     )
@@ -228,7 +228,7 @@ def test_an_unknown_source_is_a_french_404(client):
 
 
 def test_harvested_text_is_escaped(tmp_path):
-    from registry.sources import Problem, ReadableReport, RecordReport
+    from registry.readable_report import Problem, ReadableReport, RecordReport
 
     app = create_app(load_settings(overrides={"data_dir": tmp_path}, environ={}))
     record = RecordReport("https://x.example/<b>", "lieu", "<script>alert(1)</script>")

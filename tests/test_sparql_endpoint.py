@@ -16,8 +16,8 @@ import requests
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import ROOT
-from harvester.harvest import harvest
-from ltc.config import Settings, load_settings
+from core.config import Settings, load_settings
+from ltc.pipeline import harvest
 from running_registry import Server, start_registry, stop_registry
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

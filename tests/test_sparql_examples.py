@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from ltc.store import Store, open_store
+from core.store import Store, open_store
 
 QUERIES = sorted((ROOT / "sparql" / "examples").glob("*.rq"))
 

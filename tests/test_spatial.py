@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-from harvester.harvest import harvest
-from ltc.config import load_settings
-from ltc.iris import Iris
-from ltc.store import open_store
+from core.config import load_settings
+from core.iris import Iris
+from core.store import open_store
+from ltc.pipeline import harvest
 from registry.directory import Directory
 from registry.spatial import (
     CELL_DEGREES,

@@ -8,8 +8,8 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from ltc.store import Store, StoreError, open_store
-from ltc.store.base import canonical_lines, with_values
+from core.store import Store, StoreError, open_store
+from core.store.base import canonical_lines, with_values
 from store_fixtures import store_settings
 
 G1 = "https://w3id.org/ltc/graph/source/amap-idf"
@@ -240,7 +240,7 @@ def test_embedded_bound_variable_must_be_exposed(tmp_path):
 
 
 def test_large_additions_are_bulk_loaded(tmp_path, monkeypatch):
-    monkeypatch.setattr("ltc.store.embedded.ATOMIC_ADD_LIMIT", 0)
+    monkeypatch.setattr("core.store.embedded.ATOMIC_ADD_LIMIT", 0)
     with open_store(store_settings("embedded", tmp_path), writer=True) as store:
         store.replace_graph(G1, DATA)
         store.replace_graph(G1, OTHER + DATA[: DATA.index(b"\n") + 1])
@@ -256,7 +256,7 @@ def test_interrupted_write_blocks_publish_until_repaired(tmp_path, monkeypatch):
         def crash(*args):
             raise StoreError("disk full")
 
-        monkeypatch.setattr("ltc.store.embedded.ATOMIC_ADD_LIMIT", 0)
+        monkeypatch.setattr("core.store.embedded.ATOMIC_ADD_LIMIT", 0)
         monkeypatch.setattr(store, "_bulk_load", crash)
         with pytest.raises(StoreError, match="disk full"):
             store.replace_graph(G1, DATA)  # removals done, additions lost

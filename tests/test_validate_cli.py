@@ -14,7 +14,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF, SH
 
 from conftest import EXAMPLES, ROOT
-from ltc.vocab import expand
+from core.vocab import expand
 
 RDF_SOURCES = [
     s for s in json.loads((EXAMPLES / "expected.json").read_text())["sources"] if not s["adapter"]

@@ -22,10 +22,10 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+from core import resources
+from core.vocab import LTC_CONTEXT
 from harvester.adapters import csv_table, gogocarto
 from harvester.errors import FeedError
-from ltc import resources
-from ltc.vocab import LTC_CONTEXT
 
 DEFAULT_MAX_ROWS = 100_000
 

@@ -26,8 +26,8 @@ from typing import BinaryIO
 import pyoxigraph as ox
 import requests
 
-from ltc.config import Settings
-from ltc.store.base import (
+from core.config import Settings
+from core.store.base import (
     GENERATION_GRAPH,
     GENERATION_PREDICATE,
     REGISTRY_IRI,

@@ -1,12 +1,10 @@
 """The default backend: an on-disk pyoxigraph store in the data folder.
 
-Layout of ``data_dir``::
-
-    store/              the writer's live RocksDB store (only the harvester opens it)
-    store.lock          flock held by the one writer
-    snapshots/<gen>/    read-only checkpoints, one per publish (hard links: ~1 ms)
-    CURRENT             the generation readers should open, replaced atomically
-    store.incomplete    graphs a non-transactional write has not finished (crash guard)
+Its files in the data folder (``core.datafolder`` names them): ``store/``, the writer's
+live RocksDB store (only the harvester opens it); ``store.lock``, the flock held by the
+one writer; ``snapshots/<gen>/``, read-only checkpoints, one per publish (hard links:
+~1 ms); ``CURRENT``, the generation readers should open, replaced atomically;
+``store.incomplete``, graphs a non-transactional write has not finished (crash guard).
 
 Opening a RocksDB store read-only while another process writes it is undefined
 behaviour, so readers never open ``store/``: they open the immutable snapshot named
@@ -21,13 +19,13 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from ltc.config import Settings
-from ltc.store.base import (
+from core.config import Settings
+from core.datafolder import DataFolder, write_atomically
+from core.store.base import (
     RESERVED_GRAPHS,
     Store,
     StoreError,
@@ -58,12 +56,13 @@ class EmbeddedStore(Store):
 
     def __init__(self, settings: Settings, *, writer: bool) -> None:
         self.writer = writer
-        self.data_dir = Path(settings.data_dir)
-        self.store_dir = self.data_dir / "store"
-        self.snapshots_dir = self.data_dir / "snapshots"
-        self.current_file = self.data_dir / "CURRENT"
-        self.lock_file = self.data_dir / "store.lock"
-        self.incomplete_file = self.data_dir / "store.incomplete"
+        self.folder = DataFolder(settings.data_dir)
+        self.data_dir = self.folder.root
+        self.store_dir = self.folder.store
+        self.snapshots_dir = self.folder.snapshots
+        self.current_file = self.folder.current
+        self.lock_file = self.folder.store_lock
+        self.incomplete_file = self.folder.store_incomplete
         self.snapshots_kept = max(1, settings.snapshots_kept)
         self._lock_fd: int | None = None
         self._store: ox.Store | None = None
@@ -124,9 +123,7 @@ class EmbeddedStore(Store):
 
     def _read_current(self) -> str:
         try:
-            return self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return ""
+            return self.folder.read_current()
         except OSError as error:
             raise StoreError(f"cannot read {self.current_file}: {error}") from error
 
@@ -313,12 +310,8 @@ class EmbeddedStore(Store):
         if not graphs:
             self.incomplete_file.unlink(missing_ok=True)
             return
-        temporary = self.incomplete_file.with_suffix(".tmp")
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write("".join(f"{graph}\n" for graph in sorted(graphs)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.incomplete_file)
+        text = "".join(f"{graph}\n" for graph in sorted(graphs))
+        write_atomically(self.incomplete_file, text.encode("utf-8"))
 
     @contextlib.contextmanager
     def _unfinished(self, graph: str) -> Iterator[None]:
@@ -365,17 +358,7 @@ class EmbeddedStore(Store):
         except OSError as error:
             shutil.rmtree(target, ignore_errors=True)
             raise StoreError(f"cannot write the snapshot {target}: {error}") from error
-        temporary = self.data_dir / f".CURRENT.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(generation + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.current_file)
-        directory = os.open(self.data_dir, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        self.folder.write_current(generation)
         self._generation = generation
         self._prune(generation)
         return generation

@@ -7,8 +7,8 @@ for how readers are kept from seeing half-written data.
 
 from __future__ import annotations
 
-from ltc.config import Settings
-from ltc.store.base import (
+from core.config import Settings
+from core.store.base import (
     GENERATION_GRAPH,
     RESERVED_GRAPHS,
     Store,
@@ -34,11 +34,11 @@ __all__ = [
 def open_store(settings: Settings, *, writer: bool) -> Store:
     """Open the configured backend; ``writer=True`` only in the harvester."""
     if settings.store_backend == "embedded":
-        from ltc.store.embedded import EmbeddedStore
+        from core.store.embedded import EmbeddedStore
 
         return EmbeddedStore(settings, writer=writer)
     if settings.store_backend == "sparql":
-        from ltc.store.remote import RemoteStore
+        from core.store.remote import RemoteStore
 
         return RemoteStore(settings, writer=writer)
     raise StoreError(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harvester.state import write_atomically
+from core.datafolder import DataFolder, write_atomically
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Takedown:
 
 
 def _path(data_dir: Path) -> Path:
-    return Path(data_dir) / "takedown.tsv"
+    return DataFolder(data_dir).takedown_list
 
 
 def load(data_dir: Path) -> dict[str, Takedown]:

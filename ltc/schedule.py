@@ -16,9 +16,9 @@ import logging
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
-from ltc.config import Settings, child_environment
+from core.config import Settings, child_environment
+from core.datafolder import DataFolder
 
 log = logging.getLogger("ltc.scheduler")
 HARVEST_COMMAND = [sys.executable, "-c", "from ltc.cli import main; main()", "harvest"]
@@ -27,9 +27,9 @@ HARVEST_COMMAND = [sys.executable, "-c", "from ltc.cli import main; main()", "ha
 def harvest_once(settings: Settings) -> int | None:
     """One scheduled round: the harvest's exit status, or None when another process was
     harvesting (the lock was held)."""
-    data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "harvest.lock", "a+b") as lock:
+    folder = DataFolder(settings.data_dir)
+    folder.root.mkdir(parents=True, exist_ok=True)
+    with open(folder.harvest_lock, "a+b") as lock:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -29,7 +29,7 @@ from typing import BinaryIO, Self
 
 import pyoxigraph as ox
 
-from ltc.vocab import LTC
+from core.vocab import LTC
 
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 

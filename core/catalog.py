@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from harvester.errors import FeedError
-from ltc import resources
-from ltc.config import Settings
+from core import resources
+from core.config import Settings
+from core.datafolder import DataFolder, write_atomically
 
 FREQUENCIES = ("hourly", "daily", "weekly", "monthly")
 KINDS = ("feed", "sparql")
@@ -48,21 +48,16 @@ class Source:
     def is_remote(self) -> bool:
         return self.url.startswith(("http://", "https://"))
 
-    def read_local(self, relative: str | None = None) -> bytes:
-        """Bytes of a file the operator named in the catalog (never reached from a URL)."""
+    def local_file(self, relative: str | None = None) -> Traversable | Path:
+        """A file the operator named in the catalog (the feed itself, or ``relative``, such
+        as the mapping), beside the catalog. Never reached from a URL or a redirect."""
         name = relative or self.url
         if self.folder is None:
-            raise FeedError(f"fichier introuvable : {name}", f"file not found: {name}")
+            raise FileNotFoundError(name)
         node = self.folder
         for part in Path(name).parts:
             node = node / part
-        try:
-            return node.read_bytes()
-        except OSError as error:
-            raise FeedError(
-                f"impossible de lire {name} : {error.strerror or error}",
-                f"cannot read {name}: {error.strerror or error}",
-            ) from error
+        return node
 
     def owns(self, iri: str) -> bool:
         return iri.startswith(self.namespaces)
@@ -125,13 +120,29 @@ def load_catalog(settings: Settings) -> list[Source]:
     )
 
 
+def disabled_sources(data_dir: Path) -> set[str]:
+    """Sources ``ltc sources remove`` took out of the harvest (until ``enable``)."""
+    try:
+        text = DataFolder(data_dir).disabled_sources.read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def set_disabled(data_dir: Path, source: str, disabled: bool) -> None:
+    current = disabled_sources(data_dir)
+    current = current | {source} if disabled else current - {source}
+    text = "".join(f"{s}\n" for s in sorted(current))
+    write_atomically(DataFolder(data_dir).disabled_sources, text.encode())
+
+
 def catalog_turtle(sources: list[Source], base_iri: str) -> str:
     """The catalog as DCAT (a dcat:Catalog of one dcat:Dataset per source), in Turtle."""
     from rdflib import Graph, Literal, Namespace, URIRef
     from rdflib.namespace import DCAT, DCTERMS, RDF
 
-    from ltc.iris import Iris
-    from ltc.vocab import LTC
+    from core.iris import Iris
+    from core.vocab import LTC
 
     iris = Iris(base_iri)
     ltc = Namespace(LTC)

@@ -1,6 +1,6 @@
 """Find the contract files (ontology, shapes, queries, examples) wherever ltc is installed.
 
-They are shipped inside the wheel as ``ltc.ontology``, ``ltc.shapes``… and live at the
+They are shipped inside the wheel as ``core.ontology``, ``core.shapes``… and live at the
 top of the repository in a checkout; both layouts are looked up the same way.
 """
 
@@ -18,12 +18,12 @@ def folder(name: str) -> Traversable:
     if name not in _FOLDERS:
         raise ValueError(f"unknown resource folder: {name}")
     try:
-        found = importlib.resources.files(f"ltc.{name}")
+        found = importlib.resources.files(f"core.{name}")
         if found.is_dir():
             return found
     except (ModuleNotFoundError, TypeError):
         pass
-    # Running from a checkout without installation: the folder is beside ltc/.
+    # Running from a checkout without installation: the folder is beside core/.
     return Path(__file__).resolve().parents[1] / name
 
 

@@ -15,9 +15,9 @@ from convergence.curation import CurationError, load_curation
 from convergence.derive import compute
 from convergence.match import ACCEPT_SCORE
 from convergence.model import Cluster, Link, Result
+from core.iris import Iris
+from core.store import StoreError, open_store
 from ltc.cli_settings import command_settings
-from ltc.iris import Iris
-from ltc.store import StoreError, open_store
 
 KIND_FR = {"confirmed": "confirmation", "declared": "lien déclaré", "inferred": "lien déduit"}
 STATUS_FR = {"candidat": "candidat", "pilote": "pilote", "labellise": "labellisé"}

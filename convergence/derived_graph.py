@@ -1,0 +1,72 @@
+"""The registry's derived graph in the store: recomputed when what it depends on changed.
+
+Its inputs are the sources' accepted statements (``core.harvest_files``), the
+collective's curation file, the takedown list and the settings that shape it; their
+digest is kept in the data folder, so a harvest that changed nothing costs nothing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+from convergence.curation import DEFAULT_PATH
+from convergence.derive import derive_graph
+from core import __version__
+from core.config import Settings
+from core.datafolder import DataFolder, write_atomically
+from core.harvest_files import SourceFiles, known_sources
+from core.iris import Iris
+from core.store import Store
+
+log = logging.getLogger("ltc.convergence")
+
+
+def update_derived_graph(store: Store, settings: Settings, *, force: bool = False) -> bool:
+    """Recompute the derived graph (one place across networks, convergence candidates)
+    from every source the harvester holds and replace it in ``store`` (a writer handle);
+    True when it changed. Publishing is the caller's part.
+
+    Skipped when nothing it depends on changed since the last time (``force`` after a
+    takedown). A failure is logged and leaves the previous derived graph: the harvest
+    itself stands."""
+    folder = DataFolder(settings.data_dir)
+    iris = Iris(settings.base_iri)
+    stamp = derived_inputs(settings)
+    stamp_file = folder.derived_inputs
+    if not force and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return False
+    started = time.monotonic()
+    try:
+        derived = derive_graph(settings)
+        previous = store.graph_ntriples(iris.derived_graph)
+        changed = set(derived.splitlines()) != set(previous.splitlines())
+        if changed:
+            store.replace_graph(iris.derived_graph, derived, previous=previous or None)
+    except Exception:
+        log.exception("derived graph: recomputation failed, previous graph kept")
+        return False
+    write_atomically(stamp_file, stamp.encode())
+    log.info(
+        "derived graph: %d statements in %.2f s",
+        derived.count(b"\n"),
+        time.monotonic() - started,
+    )
+    return changed
+
+
+def derived_inputs(settings: Settings) -> str:
+    """A digest of what the derived graph depends on."""
+    folder = DataFolder(settings.data_dir)
+    digest = hashlib.sha256(
+        f"{__version__} {settings.base_iri} {settings.convergence_max_km}".encode()
+    )
+    for source_id in known_sources(folder):
+        state = SourceFiles(folder, source_id).load_state()
+        digest.update(f"\n{source_id} {state.content_hash} {state.inputs}".encode())
+    curation = Path(settings.curation_file) if settings.curation_file else DEFAULT_PATH
+    for path in (curation, folder.takedown_list):
+        digest.update(b"\n" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()

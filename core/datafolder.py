@@ -1,0 +1,158 @@
+"""The data folder (setting ``data_dir``): every path in it is named here, and nowhere else.
+
+Layout (``docs/dossier-de-donnees.md`` describes each file)::
+
+    ltc-data.json        the layout's version (absent: version 1, migrated on first use)
+    CURRENT              the generation readers open (embedded store), replaced atomically
+    store/               the embedded store's live RocksDB store (the harvest's writer only)
+    store.lock           flock held by the store's one writer
+    store.incomplete     graphs a non-transactional write has not finished (crash guard)
+    snapshots/<gen>/     read-only checkpoints of the store, one per publication
+    harvest.lock         flock held by a scheduled harvest round
+    sources/<id>/        what the harvester keeps of each source (``core.harvest_files``)
+    takedown.tsv         the operator's takedown list (``core.takedown``)
+    disabled-sources.txt sources removed by ``ltc sources remove`` (``core.catalog``)
+    derived-inputs.txt   digest of what the derived graph was last computed from
+    convergence/         convergence's caches (read again only when their inputs match)
+    cache/               the web tier's files built once per generation (the dump)
+    logs/harvest.log     the harvest's key=value log lines
+
+Every file another process may read while it changes is written through
+``write_atomically``: readers see the old version or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LAYOUT_FILE = "ltc-data.json"
+LAYOUT_VERSION = 2
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: written to a temporary file, flushed to disk, then
+    renamed over the old one (a rename is atomic on POSIX file systems)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (the folder's entry is flushed too)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class DataFolder:
+    """The paths of one data folder; nothing is created until something is written."""
+
+    def __init__(self, root: Path | str) -> None:
+        # Absolute once and for all: a relative data_dir must not be resolved later
+        # against whatever folder a library (Flask's send_file…) takes as its own.
+        self.root = Path(root).absolute()
+
+    def __repr__(self) -> str:
+        return f"DataFolder({str(self.root)!r})"
+
+    # -- layout version ------------------------------------------------------------------
+
+    @property
+    def layout_file(self) -> Path:
+        return self.root / LAYOUT_FILE
+
+    # -- the embedded store ---------------------------------------------------------------
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.root / "store.lock"
+
+    @property
+    def store_incomplete(self) -> Path:
+        return self.root / "store.incomplete"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    def snapshot(self, generation: str) -> Path:
+        return self.snapshots / generation
+
+    @property
+    def current(self) -> Path:
+        return self.root / "CURRENT"
+
+    def read_current(self) -> str:
+        """The published generation ("" before the first publication)."""
+        try:
+            return self.current.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return ""
+
+    def write_current(self, generation: str) -> None:
+        """Point readers at ``generation``, durably (the rename is flushed too)."""
+        write_atomically(self.current, f"{generation}\n".encode())
+        sync_folder(self.root)
+
+    # -- the harvester's and the operator's files ---------------------------------------------
+
+    @property
+    def harvest_lock(self) -> Path:
+        return self.root / "harvest.lock"
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "sources"
+
+    def source(self, source_id: str) -> Path:
+        return self.sources / source_id
+
+    def known_sources(self) -> list[str]:
+        """Sources with a folder (including ones since removed from the catalog)."""
+        if not self.sources.is_dir():
+            return []
+        return sorted(path.name for path in self.sources.iterdir() if path.is_dir())
+
+    @property
+    def takedown_list(self) -> Path:
+        return self.root / "takedown.tsv"
+
+    @property
+    def disabled_sources(self) -> Path:
+        return self.root / "disabled-sources.txt"
+
+    # -- derived data and caches -------------------------------------------------------------
+
+    @property
+    def derived_inputs(self) -> Path:
+        return self.root / "derived-inputs.txt"
+
+    @property
+    def convergence_cache(self) -> Path:
+        return self.root / "convergence"
+
+    @property
+    def web_cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def harvest_log(self) -> Path:
+        return self.logs / "harvest.log"

@@ -1,0 +1,87 @@
+"""The registry's work in order: harvest the sources, publish them, then recompute the
+derived graph and publish again. Each entry point opens the store's single writer.
+
+The sources' new data is published first, so a harvest is served at once; what the
+registry derives from it (one place across networks) follows in a second publication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from convergence.derived_graph import update_derived_graph
+from core.catalog import set_disabled
+from core.config import Settings
+from core.iris import Iris
+from core.migration import upgrade
+from core.store import open_store
+from harvester.harvest import (
+    Outcome,
+    Progress,
+    harvest_sources,
+    remove_source_data,
+    sources_holding,
+    suppress_record,
+)
+
+
+def harvest(
+    settings: Settings,
+    *,
+    only: list[str] | None = None,
+    accept_shrink: set[str] | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], datetime] | None = None,
+    derive: bool = True,
+) -> list[Outcome]:
+    """Harvest the catalog's sources (or ``only`` these) and publish the new state, then
+    recompute the derived graph (``derive=False``: not now) and publish again when it
+    changed."""
+    options = {"now": now} if now is not None else {}
+    upgrade(settings.data_dir)
+    with open_store(settings, writer=True) as store:
+        outcomes = harvest_sources(
+            store,
+            settings,
+            only=only,
+            accept_shrink=accept_shrink,
+            progress=progress,
+            **options,
+        )
+        store.publish()  # the sources' new data is served at once…
+        if derive and update_derived_graph(store, settings):
+            store.publish()  # …and what the registry derives from it follows
+    upgrade(settings.data_dir)  # a new folder is marked with the current layout
+    return outcomes
+
+
+def derive(settings: Settings, *, force: bool = False) -> bool:
+    """Recompute the derived graph alone and publish it when it changed."""
+    with open_store(settings, writer=True) as store:
+        changed = update_derived_graph(store, settings, force=force)
+        if changed:
+            store.publish()
+    return changed
+
+
+def remove_source(settings: Settings, source_id: str) -> None:
+    """Remove a source's data from the store, stop harvesting it, and publish."""
+    iris = Iris(settings.base_iri)
+    with open_store(settings, writer=True) as store:
+        remove_source_data(store, settings, iris, source_id)
+        set_disabled(settings.data_dir, source_id, True)
+        update_derived_graph(store, settings)
+        store.publish()
+
+
+def take_down(settings: Settings, iri: str) -> list[str]:
+    """Remove a record on the takedown list from the store now (every source that holds
+    it), recompute the derived graph and publish; returns the sources affected."""
+    if not sources_holding(settings, iri):
+        return []
+    with open_store(settings, writer=True) as store:
+        affected = suppress_record(store, settings, iri)
+        update_derived_graph(store, settings, force=True)
+        store.publish()
+    return affected
