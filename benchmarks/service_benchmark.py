@@ -64,7 +64,7 @@ from core.store import open_store
 from registry.directory import Directory
 from registry.places import Search, search
 from registry.query_workers import QueryPool
-from registry.spatial import IndexHolder
+from registry.snapshot import SnapshotHolder
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
@@ -379,8 +379,8 @@ def flask_alone(
     from registry.app import create_app
 
     app = create_app(settings)
-    app.extensions["ltc_directory"] = IndexHolder(
-        open_store(settings, writer=False), build=lambda _store: directory
+    app.extensions["ltc_snapshots"] = SnapshotHolder(
+        lambda: open_store(settings, writer=False), build=lambda _store: directory
     )
     client = app.test_client()
     found: dict[str, float] = {}

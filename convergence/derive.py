@@ -3,13 +3,12 @@
 ``compute`` reads places, presences and labels from the source graphs, finds the
 links (declared by networks, inferred by the registry), clusters them under the
 collective's curation and ranks the candidate Lieux de Convergence. ``derived_ntriples``
-turns the result into the registry's derived graph; ``derive_graph`` does both for the
-harvester.
+turns the result into the registry's derived graph (``convergence.derived_graph`` puts
+it in the store after each harvest).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,13 +16,10 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
-from convergence import cachefile
 from convergence.cluster import DEFAULT_MAX_CLUSTER_KM, cluster_places
 from convergence.curation import Curation, load_curation
 from convergence.match import ACCEPT_SCORE, ScoreCache, declared_links, inferred_links
 from convergence.model import Cluster, Label, Link, PlaceFacts, Presence, Result
-from core.config import Settings
-from core.datafolder import DataFolder
 from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store, row_text
@@ -368,30 +364,3 @@ def derived_ntriples(result: Result, iris: Iris) -> bytes:
             add(iri, LTC + "evidence", ox.Literal(evidence, language="fr"))
     lines = sorted({str(t) + " .\n" for t in triples})
     return "".join(lines).encode("utf-8")
-
-
-def derive_graph(settings: Settings) -> bytes:
-    """N-Triples of the whole derived graph for the sources the harvester holds, with
-    the collective's curation (for the harvester, after sources are committed). Reads
-    the harvester's files (``convergence.accepted``): the same facts as the store's
-    source graphs, several times faster to read. What an unchanged source gives, and
-    the scores of pairs of unchanged places, come from caches in the data folder."""
-    from convergence.accepted import read_accepted  # it builds on this module
-
-    iris = Iris(settings.base_iri)
-    curation = load_curation(settings.curation_file or None)
-    # Millions of small objects without cycles: the cyclic collector would rescan them
-    # again and again for nothing (measured: a third of the time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        facts = read_accepted(settings, iris)
-        scores_file = DataFolder(settings.data_dir).convergence_cache / "scores.pickle"
-        kept = cachefile.load(scores_file)
-        scores = ScoreCache(kept if isinstance(kept, dict) else None)
-        result = result_from_facts(facts, curation, settings.convergence_max_km, scores)
-        cachefile.save(scores_file, scores.used)
-        return derived_ntriples(result, iris)
-    finally:
-        if collecting:
-            gc.enable()

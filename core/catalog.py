@@ -1,7 +1,7 @@
 """The sources catalog: which feeds the registry harvests, and what each source owns.
 
 A TOML file (the bundled example federation by default, ``sources_file`` otherwise);
-the registry publishes it as DCAT (``ltc sources --format turtle``).
+the registry publishes it as DCAT (``source_description``; ``ltc sources --format turtle``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import resources
 from core.config import Settings
 from core.datafolder import DataFolder, write_atomically
+from core.iris import Iris
+from core.vocab import DCAT, DCT, FREQ, LTC, RDF_TYPE
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 FREQUENCIES = ("hourly", "daily", "weekly", "monthly")
 KINDS = ("feed", "sparql")
@@ -136,42 +142,71 @@ def set_disabled(data_dir: Path, source: str, disabled: bool) -> None:
     write_atomically(DataFolder(data_dir).disabled_sources, text.encode())
 
 
-def catalog_turtle(sources: list[Source], base_iri: str) -> str:
-    """The catalog as DCAT (a dcat:Catalog of one dcat:Dataset per source), in Turtle."""
-    from rdflib import Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCAT, DCTERMS, RDF
+# dct:accrualPeriodicity of each harvest frequency (Dublin Core's frequency vocabulary).
+ACCRUAL_PERIODICITY = {
+    "hourly": FREQ + "continuous",
+    "daily": FREQ + "daily",
+    "weekly": FREQ + "weekly",
+    "monthly": FREQ + "monthly",
+}
 
-    from core.iris import Iris
-    from core.vocab import LTC
+
+def source_description(source: Source, iris: Iris) -> list[ox.Triple]:
+    """A source as DCAT: the ``dcat:Dataset`` ``iris.source(id)`` (identifier, title,
+    publisher, licence, contact point, accrual periodicity, the registry's named graph
+    of it and its IRI namespaces) and its ``dcat:Distribution`` ``…#distribution``, with
+    the feed's ``dcat:accessURL`` when the feed is on the web.
+
+    The one description of a source: the metadata graph (harvester.provenance, which
+    adds the last harvests), the catalog (``catalog_turtle``) and ``/void``
+    (registry.dataset, which adds the registry's copy as a void:subset) all say this.
+    """
+    import pyoxigraph as ox
+
+    node = ox.NamedNode(iris.source(source.id))
+    distribution = ox.NamedNode(iris.source(source.id) + "#distribution")
+    about: list[tuple[str, ox.NamedNode | ox.Literal]] = [
+        (RDF_TYPE, ox.NamedNode(DCAT + "Dataset")),
+        (DCT + "identifier", ox.Literal(source.id)),
+        (DCT + "title", ox.Literal(source.title)),
+        (DCT + "publisher", ox.NamedNode(source.network)),
+        (DCT + "license", ox.NamedNode(source.license)),
+        (DCAT + "contactPoint", ox.NamedNode(source.contact)),
+        (DCT + "accrualPeriodicity", ox.NamedNode(ACCRUAL_PERIODICITY[source.frequency])),
+        (LTC + "namedGraph", ox.NamedNode(iris.source_graph(source.id))),
+        *((LTC + "namespace", ox.Literal(namespace)) for namespace in source.namespaces),
+        (DCAT + "distribution", distribution),
+    ]
+    out = [ox.Triple(node, ox.NamedNode(p), o) for p, o in about]
+    out.append(ox.Triple(distribution, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Distribution")))
+    if source.is_remote:
+        out.append(
+            ox.Triple(distribution, ox.NamedNode(DCAT + "accessURL"), ox.NamedNode(source.url))
+        )
+    return out
+
+
+def catalog_turtle(sources: list[Source], base_iri: str) -> str:
+    """The catalog as DCAT (a dcat:Catalog of one dcat:Dataset per source, each described
+    by ``source_description``), in Turtle."""
+    import pyoxigraph as ox
+    from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import DCTERMS, RDF
 
     iris = Iris(base_iri)
-    ltc = Namespace(LTC)
-    frequency = Namespace("http://purl.org/cld/freq/")
+    dcat = Namespace(DCAT)
     graph = Graph()
-    graph.bind("dcat", DCAT)
+    graph.bind("dcat", dcat)
     graph.bind("dct", DCTERMS)
-    graph.bind("ltc", ltc)
+    graph.bind("ltc", Namespace(LTC))
     catalog = URIRef(iris.base + "catalog")
-    graph.add((catalog, RDF.type, DCAT.Catalog))
+    graph.add((catalog, RDF.type, dcat.Catalog))
     graph.add((catalog, DCTERMS.title, Literal("Registre LTC — sources", lang="fr")))
     graph.add((catalog, DCTERMS.title, Literal("LTC Registry — sources", lang="en")))
+    triples: list[ox.Triple] = []
     for source in sources:
-        node = URIRef(iris.source(source.id))
-        distribution = URIRef(iris.source(source.id) + "#distribution")
-        graph.add((catalog, DCAT.dataset, node))
-        graph.add((node, RDF.type, DCAT.Dataset))
-        graph.add((node, DCTERMS.identifier, Literal(source.id)))
-        graph.add((node, DCTERMS.title, Literal(source.title)))
-        graph.add((node, DCTERMS.publisher, URIRef(source.network)))
-        graph.add((node, DCTERMS.license, URIRef(source.license)))
-        graph.add((node, DCAT.contactPoint, URIRef(source.contact)))
-        period = "continuous" if source.frequency == "hourly" else source.frequency
-        graph.add((node, DCTERMS.accrualPeriodicity, frequency[period]))
-        graph.add((node, ltc.namedGraph, URIRef(iris.source_graph(source.id))))
-        for namespace in source.namespaces:
-            graph.add((node, ltc.namespace, Literal(namespace)))
-        graph.add((node, DCAT.distribution, distribution))
-        graph.add((distribution, RDF.type, DCAT.Distribution))
-        if source.is_remote:
-            graph.add((distribution, DCAT.accessURL, URIRef(source.url)))
+        graph.add((catalog, dcat.dataset, URIRef(iris.source(source.id))))
+        triples += source_description(source, iris)
+    if triples:
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph.serialize(format="turtle")

@@ -94,6 +94,13 @@ class Settings:
         default=5_000_000,
         metadata={"help": "Most statements accepted from one feed."},
     )
+    max_feed_memory: int = field(
+        default=1024,
+        metadata={
+            "help": "Most memory (MiB) reading one feed may take in the process that reads "
+            "it; a feed predicted to need more is refused while it is read (0: no limit)."
+        },
+    )
     sparql_timeout: float = field(
         default=10.0,
         metadata={"help": "Seconds a public SPARQL query may run before it is stopped (503)."},

@@ -23,26 +23,38 @@ Every file another process may read while it changes is written through
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 LAYOUT_FILE = "ltc-data.json"
 LAYOUT_VERSION = 2
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: written to a temporary file, flushed to disk, then
-    renamed over the old one (a rename is atomic on POSIX file systems)."""
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write that replaces ``path`` when the block ends without error:
+    written under a temporary name, flushed to disk, then renamed over the old one (a
+    rename is atomic on POSIX file systems). On error, ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(temporary, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (see ``replacing``)."""
+    with replacing(path) as handle:
+        handle.write(data)
 
 
 def sync_folder(folder: Path) -> None:

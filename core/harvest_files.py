@@ -28,6 +28,25 @@ from core.datafolder import DataFolder, write_atomically
 
 FINDINGS_FORMAT = "ltc-findings/1"
 SEVERITIES = ("Violation", "Warning", "Info")
+# The keys of a ``history.jsonl`` line, each with a value of its type (text or null, count).
+HISTORY_KEYS: dict[str, str | int | None] = {
+    "started": None,
+    "ended": None,
+    "status": None,
+    "message": None,
+    "accepted": 0,
+    "rejected": 0,
+    "warned": 0,
+    "dropped": 0,
+}
+
+
+def _fits(default: object, value: object) -> bool:
+    """``value`` has the type of a field whose default is ``default``: a count for an
+    integer, text or null otherwise."""
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return value is None or isinstance(value, str)
 
 
 @dataclass
@@ -46,6 +65,7 @@ class SourceState:
     accepted: int = 0
     rejected: int = 0
     warned: int = 0
+    dropped: int = 0  # statements about subjects outside the source's namespaces
     failures: int = 0  # consecutive failed or held harvests
 
 
@@ -98,19 +118,48 @@ def findings_json(records: Iterable[RecordFindings]) -> bytes:
 
 
 def parse_findings(data: bytes) -> list[RecordFindings]:
-    """The records of a ``findings.json`` document; ValueError when it is not one."""
+    """The records of a ``findings.json`` document; ValueError when it is not one (or
+    when a value has another type than the format says: pages format them)."""
     document = json.loads(data)
     if not isinstance(document, dict) or document.get("format") != FINDINGS_FORMAT:
         raise ValueError(f"not a {FINDINGS_FORMAT} document")
-    return [
+    records = [
         RecordFindings(
             entry["record"],
-            list(entry.get("types", [])),
+            entry.get("types", []),
             entry.get("name"),
             [Finding(**finding) for finding in entry.get("findings", [])],
         )
         for entry in document["records"]
     ]
+    if not all(_well_typed(record) for record in records):
+        raise ValueError(f"a value of another type than {FINDINGS_FORMAT} says")
+    return records
+
+
+def _text(value: object, optional: bool = False) -> bool:
+    return isinstance(value, str) or (optional and value is None)
+
+
+def _well_typed(record: RecordFindings) -> bool:
+    """Every value has the type ``findings.json`` specifies (pages format them)."""
+    return (
+        _text(record.record)
+        and isinstance(record.types, list)
+        and all(_text(t) for t in record.types)
+        and _text(record.name, optional=True)
+        and all(
+            _text(f.severity)
+            and _text(f.constraint)
+            and _text(f.focus)
+            and _text(f.path, optional=True)
+            and _text(f.value, optional=True)
+            and isinstance(f.value_is_iri, bool)
+            and isinstance(f.messages, dict)
+            and all(_text(k) and _text(v) for k, v in f.messages.items())
+            for f in record.findings
+        )
+    )
 
 
 class SourceFiles:
@@ -143,8 +192,13 @@ class SourceFiles:
             data = json.loads(self.path(self.STATE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return SourceState()
-        known = {f.name for f in fields(SourceState)}
-        return SourceState(**{k: v for k, v in data.items() if k in known})
+        if not isinstance(data, dict):
+            return SourceState()
+        # A key of another type than its field's (a damaged file) keeps the default.
+        defaults = {f.name: f.default for f in fields(SourceState)}
+        return SourceState(
+            **{k: v for k, v in data.items() if k in defaults and _fits(defaults[k], v)}
+        )
 
     def history(self, last: int = 20) -> list[dict[str, Any]]:
         """The last ``last`` harvests, oldest first (a damaged line is skipped)."""
@@ -158,7 +212,9 @@ class SourceFiles:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(entry, dict):
+            if isinstance(entry, dict) and all(
+                _fits(default, entry[key]) for key, default in HISTORY_KEYS.items() if key in entry
+            ):
                 entries.append(entry)
         return entries
 

@@ -75,10 +75,15 @@ def _write_findings(folder: DataFolder, source_id: str) -> bool:
     files = SourceFiles(folder, source_id)
     if files.path(SourceFiles.FINDINGS).exists():
         return False
-    report = files.report()
-    if not report:
+    if not files.report():
         return False
-    write_atomically(files.path(SourceFiles.FINDINGS), findings_json(legacy_findings(files)))
+    try:
+        records = legacy_findings(files)
+    except SyntaxError as error:
+        # A damaged file must not stop every command: the source's next harvest writes it.
+        log.warning("source=%s findings.json not written: %s", source_id, error)
+        return False
+    write_atomically(files.path(SourceFiles.FINDINGS), findings_json(records))
     return True
 
 
@@ -131,9 +136,13 @@ def _focus_owners(files: SourceFiles) -> dict[str, str]:
     except (OSError, ValueError, AttributeError):
         return {}
     owners: dict[str, str] = {}
-    for record, (_digest, findings) in entries:
-        for finding in findings:
-            owners.setdefault(finding[2], record)
+    for record, entry in entries:
+        try:
+            _digest, findings = entry
+            for finding in findings:
+                owners.setdefault(finding[2], record)
+        except (TypeError, ValueError, LookupError):
+            continue  # a damaged entry: its focus nodes fall back to their own record
     return owners
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 SCHEMA = "https://schema.org/"
 SCHEMA_HTTP = "http://schema.org/"
-LTC = "https://w3id.org/ltc/ns#"
-LTC_THEME = "https://w3id.org/ltc/theme/"
-LTC_ROLE = "https://w3id.org/ltc/role/"
-LTC_PLACE_TYPE = "https://w3id.org/ltc/place-type/"
-LTC_STATUS = "https://w3id.org/ltc/convergence-status/"
-LTC_SHAPES = "https://w3id.org/ltc/shapes#"
-LTC_CONTEXT = "https://w3id.org/ltc/context.jsonld"
+# The namespace of the LTC ontology, its shapes, JSON-LD context and SKOS vocabularies:
+# fixed IRIs that every network's data uses. Not the ``base_iri`` setting (core.config),
+# the configurable base of the IRIs a registry mints (core.iris), which only defaults
+# to the same text.
+LTC_BASE = "https://w3id.org/ltc/"
+LTC = LTC_BASE + "ns#"
+LTC_THEME = LTC_BASE + "theme/"
+LTC_ROLE = LTC_BASE + "role/"
+LTC_PLACE_TYPE = LTC_BASE + "place-type/"
+LTC_STATUS = LTC_BASE + "convergence-status/"
+LTC_SHAPES = LTC_BASE + "shapes#"
+LTC_CONTEXT = LTC_BASE + "context.jsonld"
 GENID = "https://w3id.org/ltc/.well-known/genid/"
 # Base of feeds read from files: their relative IRIs (and unknown short names of the
 # JSON-LD context) land here, outside every namespace and not http(s), so that the
@@ -27,6 +32,10 @@ DCT = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ORG = "http://www.w3.org/ns/org#"
+DCAT = "http://www.w3.org/ns/dcat#"
+VOID = "http://rdfs.org/ns/void#"
+# Dublin Core's frequency vocabulary (values of dct:accrualPeriodicity).
+FREQ = "http://purl.org/cld/freq/"
 
 RDF_TYPE = RDF + "type"
 

@@ -6,9 +6,11 @@ import re
 
 from core.config import Settings
 from core.vocab import RELATIVE_BASE
+from harvester.budget import AFTER_NORMALISING, AFTER_SPLITTING, MIB, MemoryBudget
 from harvester.normalise import normalise
 from harvester.parse import ParseLimits, parse_feed
-from harvester.validate import DEFAULT_ENGINE, FeedValidation, validate_triples
+from harvester.records import split_records
+from harvester.validate import DEFAULT_ENGINE, FeedValidation, validate_split
 
 
 def parse_limits(settings: Settings) -> ParseLimits:
@@ -16,6 +18,7 @@ def parse_limits(settings: Settings) -> ParseLimits:
         max_bytes=settings.max_feed_bytes,
         max_json_depth=settings.max_json_depth,
         max_triples=settings.max_triples,
+        max_memory=settings.max_feed_memory * MIB,
     )
 
 
@@ -43,13 +46,23 @@ def check_feed(
     base_iri: str | None = None,
     engine: str = DEFAULT_ENGINE,
 ) -> FeedValidation:
-    """Parse, normalise and validate one feed; raises FeedError when it cannot be read."""
+    """Parse, normalise and validate one feed; raises FeedError when it cannot be read
+    (or would take more memory than ``max_feed_memory``)."""
+    limits = parse_limits(settings)
+    budget = MemoryBudget(limits.max_memory)
     triples = parse_feed(
         data,
         syntax=syntax,
         filename=filename,
         content_type=content_type,
         base_iri=base_iri or default_base(source),
-        limits=parse_limits(settings),
+        limits=limits,
+        budget=budget,
     )
-    return validate_triples(normalise(triples, source), source, engine=engine)
+    normalised = normalise(triples, source)
+    del triples
+    budget.check(AFTER_NORMALISING, len(normalised), "normalisation", "normalisation")
+    split = split_records(normalised, source)
+    del normalised
+    budget.check(AFTER_SPLITTING, len(split.owner), "découpage en fiches", "splitting")
+    return validate_split(split, source, engine=engine)

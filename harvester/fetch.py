@@ -8,8 +8,10 @@ the body is counted after decompression.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,7 +84,47 @@ def _refused(address: str) -> FeedError:
     )
 
 
-def _guarded(connection_class: type, policy: FetchPolicy) -> type:
+class _Deadline:
+    """One wall-clock limit for a whole fetch, from the first connection to the last byte.
+
+    Timeouts on each read do not bound a server that sends one header line, or one
+    byte, just before each read would time out; so when the deadline passes, a timer
+    shuts the fetch's sockets down, which ends whatever read is waiting."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _guarded(connection_class: type, policy: FetchPolicy, deadline: _Deadline) -> type:
     class Guarded(connection_class):  # type: ignore[misc, valid-type]
         def _new_conn(self):  # type: ignore[no-untyped-def]
             sock = super()._new_conn()
@@ -90,34 +132,36 @@ def _guarded(connection_class: type, policy: FetchPolicy) -> type:
             if not policy.address_allowed(address):
                 sock.close()
                 raise _refused(address)
+            deadline.watch(sock)
             return sock
 
     return Guarded
 
 
 class _GuardedAdapter(HTTPAdapter):
-    def __init__(self, policy: FetchPolicy):
+    def __init__(self, policy: FetchPolicy, deadline: _Deadline):
         self.policy = policy
+        self.deadline = deadline
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().init_poolmanager(*args, **kwargs)
-        policy = self.policy
+        policy, deadline = self.policy, self.deadline
 
         class HttpPool(HTTPConnectionPool):
-            ConnectionCls = _guarded(HTTPConnectionPool.ConnectionCls, policy)
+            ConnectionCls = _guarded(HTTPConnectionPool.ConnectionCls, policy, deadline)
 
         class HttpsPool(HTTPSConnectionPool):
-            ConnectionCls = _guarded(HTTPSConnectionPool.ConnectionCls, policy)
+            ConnectionCls = _guarded(HTTPSConnectionPool.ConnectionCls, policy, deadline)
 
         self.poolmanager.pool_classes_by_scheme = {"http": HttpPool, "https": HttpsPool}
         self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
 
-def _session(policy: FetchPolicy) -> requests.Session:
+def _session(policy: FetchPolicy, deadline: _Deadline) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxy, no .netrc from the environment
-    adapter = _GuardedAdapter(policy)
+    adapter = _GuardedAdapter(policy, deadline)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
@@ -187,7 +231,29 @@ def fetch(
     last_modified: str | None = None,
     progress: Progress | None = None,
 ) -> FetchResult:
-    """GET ``url`` under ``policy``; conditional when validators are given. Raises FeedError."""
+    """GET ``url`` under ``policy``; conditional when validators are given. Raises FeedError.
+
+    ``policy.deadline`` bounds the whole fetch (connections, redirects, headers, body)."""
+    with _Deadline(policy.deadline) as deadline:
+        try:
+            result = _fetch(url, policy, deadline, etag, last_modified, progress)
+        except FeedError as error:
+            if deadline.expired:  # whatever the cut-off read looked like
+                raise _deadline(policy) from error
+            raise
+        if deadline.expired:  # a body cut by the deadline can look complete
+            raise _deadline(policy)
+        return result
+
+
+def _fetch(
+    url: str,
+    policy: FetchPolicy,
+    deadline: _Deadline,
+    etag: str | None,
+    last_modified: str | None,
+    progress: Progress | None,
+) -> FetchResult:
     started = time.monotonic()
     headers = {}
     if etag:
@@ -195,7 +261,7 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     redirects: list[str] = []
-    with _session(policy) as session:
+    with _session(policy, deadline) as session:
         while True:
             _check_url(url, policy)
             try:

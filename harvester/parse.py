@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from harvester import jsonld
+from harvester.budget import WHILE_PARSING, MemoryBudget, json_document_bytes
 from harvester.errors import FeedError
 
 SYNTAXES: dict[str, ox.RdfFormat] = {
@@ -59,11 +60,15 @@ _TURTLE_HINT = re.compile(rb"^\s*(@prefix|@base|PREFIX\s|BASE\s)", re.IGNORECASE
 _NTRIPLES_LINE = re.compile(rb"^\s*(<[^>]*>|_:\S+)\s+<[^>]*>\s+.*\.\s*$")
 
 
+PARSE_CHUNK = 65_536  # statements read between two checks of the memory budget
+
+
 @dataclass(frozen=True)
 class ParseLimits:
     max_bytes: int = 64 * 1024 * 1024
     max_json_depth: int = 64
     max_triples: int = 5_000_000
+    max_memory: int = 1024 * 1024 * 1024  # bytes one feed may make the process grow by
 
 
 def syntax_names() -> list[str]:
@@ -137,9 +142,14 @@ def parse_feed(
     content_type: str | None = None,
     base_iri: str | None = None,
     limits: ParseLimits | None = None,
+    budget: MemoryBudget | None = None,
 ) -> list[ox.Triple]:
-    """The triples of a feed (named graphs of TriG/N-Quads are merged), or a FeedError."""
+    """The triples of a feed (named graphs of TriG/N-Quads are merged), or a FeedError.
+
+    ``budget`` (by default a new one of ``limits.max_memory``) is checked as statements
+    arrive, so a feed heading past it is refused while it is being read."""
     limits = limits or ParseLimits()
+    budget = budget or MemoryBudget(limits.max_memory)
     _check_bytes(data, limits)
     if syntax is None:
         syntax = detect_syntax(data, filename, content_type)
@@ -154,10 +164,17 @@ def parse_feed(
             "RDF/XML with a DOCTYPE or entities is refused: remove the <!DOCTYPE …> declaration",
         )
     if syntax == "json-ld":
+        budget.check(1.0, 0, "lecture du JSON", "reading the JSON", ahead=json_document_bytes(data))
         data = jsonld.prepare(data, limits.max_json_depth)
     try:
         quads = ox.parse(data, format=SYNTAXES[syntax], base_iri=base_iri)
-        triples = [quad.triple for quad in itertools.islice(quads, limits.max_triples + 1)]
+        triples: list[ox.Triple] = []
+        while len(triples) <= limits.max_triples:
+            chunk = [quad.triple for quad in itertools.islice(quads, PARSE_CHUNK)]
+            if not chunk:
+                break
+            triples += chunk
+            budget.check(WHILE_PARSING, len(triples), "lecture", "parsing")
     except SyntaxError as error:
         raise FeedError(
             f"erreur de syntaxe {syntax} : {_parser_message(error)}",

@@ -2,7 +2,8 @@
 
 Each harvest is a ``prov:Activity`` (``ltc:Harvest``) in the metadata graph: which
 source, when, the HTTP validators and content hash it saw, how many records it
-accepted, rejected and warned, the shapes version, and its outcome.
+accepted, rejected and warned, the shapes version, and its outcome. Each source is
+described there as ``core.catalog.source_description`` says, with its last harvests.
 """
 
 from __future__ import annotations
@@ -12,17 +13,9 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from core.catalog import Source
+from core.catalog import Source, source_description
 from core.iris import Iris
-from core.vocab import DCT, LTC, PROV, RDF_TYPE, XSD
-
-DCAT = "http://www.w3.org/ns/dcat#"
-_FREQUENCY = {
-    "hourly": "http://purl.org/cld/freq/continuous",
-    "daily": "http://purl.org/cld/freq/daily",
-    "weekly": "http://purl.org/cld/freq/weekly",
-    "monthly": "http://purl.org/cld/freq/monthly",
-}
+from core.vocab import LTC, PROV, RDF_TYPE, XSD
 
 
 @dataclass
@@ -91,25 +84,13 @@ def activity_triples(record: HarvestRecord, iris: Iris) -> list[ox.Triple]:
 def source_triples(
     source: Source, iris: Iris, last: HarvestRecord, last_success: str | None
 ) -> list[ox.Triple]:
-    """The DCAT description of a source with its latest harvest (replaced each time)."""
+    """The DCAT description of a source (``core.catalog.source_description``) with its
+    latest harvest (replaced each time)."""
     node = _iri(iris.source(source.id))
-    distribution = _iri(iris.source(source.id) + "#distribution")
-    out = [
-        ox.Triple(node, _iri(RDF_TYPE), _iri(DCAT + "Dataset")),
-        ox.Triple(node, _iri(DCT + "identifier"), ox.Literal(source.id)),
-        ox.Triple(node, _iri(DCT + "title"), ox.Literal(source.title)),
-        ox.Triple(node, _iri(DCT + "publisher"), _iri(source.network)),
-        ox.Triple(node, _iri(DCT + "license"), _iri(source.license)),
-        ox.Triple(node, _iri(DCAT + "contactPoint"), _iri(source.contact)),
-        ox.Triple(node, _iri(DCT + "accrualPeriodicity"), _iri(_FREQUENCY[source.frequency])),
-        ox.Triple(node, _iri(DCAT + "distribution"), distribution),
-        ox.Triple(node, _iri(LTC + "namedGraph"), _iri(iris.source_graph(source.id))),
-        ox.Triple(node, _iri(LTC + "lastHarvest"), _iri(iris.harvest(source.id, last.started))),
-        ox.Triple(distribution, _iri(RDF_TYPE), _iri(DCAT + "Distribution")),
-    ]
-    if source.is_remote:
-        out.append(ox.Triple(distribution, _iri(DCAT + "accessURL"), _iri(source.url)))
-    out += [ox.Triple(node, _iri(LTC + "namespace"), ox.Literal(ns)) for ns in source.namespaces]
+    out = source_description(source, iris)
+    out.append(
+        ox.Triple(node, _iri(LTC + "lastHarvest"), _iri(iris.harvest(source.id, last.started)))
+    )
     if last_success:
         out.append(
             ox.Triple(

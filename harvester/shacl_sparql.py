@@ -58,13 +58,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-__all__ = ["CompiledShapes", "ShapeResult", "UnsupportedShape"]
+from core.vocab import OWL, RDF, RDFS, SH, XSD
 
-SH = "http://www.w3.org/ns/shacl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
+__all__ = ["CompiledShapes", "ShapeResult", "UnsupportedShape"]
 
 _RDF_TYPE = URIRef(RDF + "type")
 _XSD_STRING = XSD + "string"

@@ -7,23 +7,44 @@ registry derives from it (one place across networks) follows in a second publica
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from convergence.derived_graph import update_derived_graph
+from convergence.derived_graph import repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
 from core.iris import Iris
 from core.migration import upgrade
-from core.store import open_store
+from core.store import Store, StoreError, open_store
 from harvester.harvest import (
     Outcome,
     Progress,
     harvest_sources,
     remove_source_data,
+    repair,
     sources_holding,
     suppress_record,
 )
+
+log = logging.getLogger("ltc.pipeline")
+
+
+def repair_interrupted(store: Store, settings: Settings) -> None:
+    """Whatever an earlier run left half-done when it was killed (a source's graphs, the
+    derived graph), made whole again before anything is published: sources from their
+    accepted statements, the derived graph by computing it again. A graph nobody can
+    rebuild is dropped."""
+    repair(store, settings, Iris(settings.base_iri))
+    repair_derived_graph(store, settings)
+    for graph in sorted(store.incomplete_graphs()):
+        log.warning("graph=<%s> dropped: interrupted write of unknown origin", graph)
+        store.drop_graph(graph)
+    if store.incomplete_graphs():
+        raise StoreError(
+            "interrupted writes could not be repaired: "
+            + ", ".join(sorted(store.incomplete_graphs()))
+        )
 
 
 def harvest(
@@ -41,6 +62,7 @@ def harvest(
     options = {"now": now} if now is not None else {}
     upgrade(settings.data_dir)
     with open_store(settings, writer=True) as store:
+        repair_interrupted(store, settings)
         outcomes = harvest_sources(
             store,
             settings,
@@ -59,6 +81,7 @@ def harvest(
 def derive(settings: Settings, *, force: bool = False) -> bool:
     """Recompute the derived graph alone and publish it when it changed."""
     with open_store(settings, writer=True) as store:
+        repair_interrupted(store, settings)
         changed = update_derived_graph(store, settings, force=force)
         if changed:
             store.publish()
@@ -69,6 +92,7 @@ def remove_source(settings: Settings, source_id: str) -> None:
     """Remove a source's data from the store, stop harvesting it, and publish."""
     iris = Iris(settings.base_iri)
     with open_store(settings, writer=True) as store:
+        repair_interrupted(store, settings)
         remove_source_data(store, settings, iris, source_id)
         set_disabled(settings.data_dir, source_id, True)
         update_derived_graph(store, settings)
@@ -81,6 +105,7 @@ def take_down(settings: Settings, iri: str) -> list[str]:
     if not sources_holding(settings, iri):
         return []
     with open_store(settings, writer=True) as store:
+        repair_interrupted(store, settings)
         affected = suppress_record(store, settings, iri)
         update_derived_graph(store, settings, force=True)
         store.publish()

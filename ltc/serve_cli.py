@@ -37,7 +37,7 @@ def _warm_up(app: Flask) -> None:
     directory of the published generation and the gazetteer (nothing published yet is
     fine: the requests will say so)."""
     from gazetteer.lookup import default_gazetteer
-    from registry.app import directory, query_pool
+    from registry.runtime import directory, query_pool
 
     with app.app_context():
         try:

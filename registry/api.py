@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from registry.app import app_settings, directory, now, read_store
+from core.vocab import LTC_THEME
 from registry.caching import cached
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.places import (
@@ -30,11 +30,12 @@ from registry.places import (
     place_detail,
     search,
 )
+from registry.runtime import app_settings, directory, now, read_store
 from registry.vocabularies import in_scheme, label
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-THEME_BASE = "https://w3id.org/ltc/theme/"
+THEME_BASE = LTC_THEME
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 

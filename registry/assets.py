@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, send_from_directory, url_for
 from werkzeug.security import safe_join
 
-from registry.app import app_settings
+from registry.runtime import app_settings
 
 blueprint = Blueprint("assets", __name__)
 

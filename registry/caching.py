@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from flask import Response, request
 
-from registry.app import current_generation
+from registry.runtime import generation
 
 MAX_AGE = 60  # seconds: a harvest is seen by caches within a minute
 
 
 def etag_for(*parts: object) -> str:
     """A strong validator for a representation: the generation plus what selects it."""
-    digest = hashlib.sha256(repr((current_generation(), *parts)).encode("utf-8"))
+    digest = hashlib.sha256(repr((generation(), *parts)).encode("utf-8"))
     return digest.hexdigest()[:32]
 
 

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, render_template, request
 
 from core.iris import Iris
 from core.resources import sparql_query
-from registry.app import app_settings, directory, read_store
 from registry.caching import cached
+from registry.runtime import app_settings, directory, read_store
 from registry.vocabularies import label
 
 blueprint = Blueprint("convergences", __name__)

@@ -10,7 +10,6 @@ negotiation (Turtle, JSON-LD, N-Triples).
 from __future__ import annotations
 
 import gzip
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +19,20 @@ from flask import Blueprint, Response, current_app, request, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
-from core.catalog import Source, load_catalog
-from core.datafolder import DataFolder
+from core import vocab
+from core.catalog import Source, load_catalog, source_description
+from core.datafolder import DataFolder, replacing
 from core.harvest_files import SourceFiles, known_sources
 from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store
 from core.vocab import LTC
-from registry.app import app_settings, read_store
 from registry.caching import cached
+from registry.runtime import app_settings, read_store
 
 blueprint = Blueprint("dataset", __name__)
 
-VOID = Namespace("http://rdfs.org/ns/void#")
+VOID = Namespace(vocab.VOID)
 _IANA = "https://www.iana.org/assignments/media-types/"
 DUMP_NAME = "ltc-registre.nq.gz"
 # Media types of /void, the first being the default; values are rdflib format names.
@@ -62,17 +62,11 @@ def dump_path(store: Store, data_dir: Path) -> Path:
     with _DUMP_LOCK:
         if target.exists():
             return target
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".dump-{generation}.{os.getpid()}.tmp"
-        try:
-            with (
-                open(temporary, "wb") as raw,
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out,
-            ):
-                store.dump_nquads(out)
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
+        with (
+            replacing(target) as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out,
+        ):
+            store.dump_nquads(out)
         for old in folder.glob("dump-*.nq.gz"):
             if old != target:
                 old.unlink(missing_ok=True)
@@ -190,9 +184,9 @@ def _describe_source(
     graph: Graph, dataset: URIRef, source: Source, iris: Iris, sizes: dict[str, GraphSize]
 ) -> None:
     """A source's named graph as a void:subset (the registry's copy: its size, licence,
-    publisher, last load) whose dct:source is the network's own dataset (the same IRI as
-    in the metadata graph's DCAT catalogue), with the feed it is harvested from."""
-    ltc = Namespace(LTC)
+    publisher, last load) whose dct:source is the network's own dataset, described as in
+    the metadata graph's DCAT catalogue (``core.catalog.source_description``), with the
+    feed it is harvested from."""
     named_graph = iris.source_graph(source.id)
     subset = URIRef(named_graph)
     origin = URIRef(iris.source(source.id))
@@ -213,18 +207,8 @@ def _describe_source(
     graph.add((subset, VOID.dataDump, URIRef(iris.base + "dump.nq.gz")))
     for namespace in source.namespaces:
         graph.add((subset, VOID.uriSpace, Literal(namespace)))
-    graph.add((origin, RDF.type, DCAT.Dataset))
-    graph.add((origin, DCTERMS.identifier, Literal(source.id)))
-    graph.add((origin, DCTERMS.title, Literal(source.title)))
-    graph.add((origin, DCTERMS.license, URIRef(source.license)))
-    graph.add((origin, DCTERMS.publisher, URIRef(source.network)))
-    graph.add((origin, DCAT.contactPoint, URIRef(source.contact)))
-    graph.add((origin, ltc.namedGraph, subset))
-    if source.is_remote:
-        feed = URIRef(iris.source(source.id) + "#distribution")
-        graph.add((origin, DCAT.distribution, feed))
-        graph.add((feed, RDF.type, DCAT.Distribution))
-        graph.add((feed, DCAT.accessURL, URIRef(source.url)))
+    description = source_description(source, iris)
+    graph.parse(data=ox.serialize(description, format=ox.RdfFormat.N_TRIPLES), format="nt")
 
 
 @blueprint.route("/void")

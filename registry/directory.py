@@ -3,8 +3,8 @@ card per place (what a result list shows, and its hours for "ouvert maintenant")
 names people search for, the networks and the sources to credit.
 
 It is built from the store by a few SPARQL queries (``sparql/*-for-index.rq`` …) and
-replaced as a whole when the store publishes a new generation (``IndexHolder``), so
-every answer comes from one generation.
+replaced as a whole when the store publishes a new generation (``registry.snapshot``),
+so every answer comes from one generation.
 """
 
 from __future__ import annotations

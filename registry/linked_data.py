@@ -5,8 +5,8 @@ Turtle, JSON-LD, N-Triples, RDF/XML; or ``format=``) and ``Vary: Accept``.
 Minted IRIs map to paths under the public base IRI (``base_iri``, default
 https://w3id.org/ltc/, which redirects to this service): the ontology (``/ns``), its
 alignments, the shapes, the JSON-LD context and the SKOS vocabularies come from the
-packaged files; sources, harvests, graphs, skolem nodes and convergence resources from
-the store.
+packaged files (their IRIs stay under ``core.vocab.LTC_BASE`` whatever ``base_iri``
+is); sources, harvests, graphs, skolem nodes and convergence resources from the store.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from core.resources import read_bytes, sparql_query
-from registry.app import app_settings, read_store
+from core.vocab import DCAT, DCT, LTC, LTC_BASE, OWL, PROV, RDFS, SCHEMA, SH, SKOS, XSD
 from registry.caching import cached
+from registry.runtime import app_settings, read_store
 
 blueprint = Blueprint("linked_data", __name__)
 
@@ -52,16 +53,16 @@ DOCUMENTS = {  # path → packaged files making the document at that IRI
     "shapes": (("shapes", "ltc-shapes.ttl"),),
 }
 PREFIXES = {
-    "ltc": "https://w3id.org/ltc/ns#",
-    "schema": "https://schema.org/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "ltc": LTC,
+    "schema": SCHEMA,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "skos": SKOS,
+    "dct": DCT,
+    "dcat": DCAT,
+    "prov": PROV,
+    "sh": SH,
+    "xsd": XSD,
 }
 
 
@@ -154,7 +155,7 @@ def document() -> Response:
     """The ontology, its alignments and the SHACL shapes, each at its own IRI."""
     path = request.path.strip("/")
     media_type = negotiated()
-    iri = "https://w3id.org/ltc/" + path
+    iri = LTC_BASE + path
     statements = _packaged(DOCUMENTS[path])
     return cached(lambda: _answer(iri, statements, media_type, iri), media_type)
 
@@ -177,7 +178,7 @@ def context() -> Response:
 def concept(scheme: str, name: str = "") -> Response:
     """A SKOS vocabulary (the whole scheme at ``/theme/``) or one of its concepts."""
     media_type = negotiated()
-    iri = f"https://w3id.org/ltc/{scheme}/{name}"
+    iri = f"{LTC_BASE}{scheme}/{name}"
     every = _packaged((("ontology", VOCABULARIES[scheme]),))
     statements = every if not name else [s for s in every if s.subject.value == iri]
     if not statements:

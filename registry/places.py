@@ -18,16 +18,14 @@ import pyoxigraph as ox
 
 from core.resources import sparql_query
 from core.store import Store, row_text
+from core.vocab import LTC, OWL, RDF_TYPE, SCHEMA, XSD
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.hours import Slot, describe_next, is_open, next_opening, parse_slot
 from registry.spatial import MAX_RADIUS_KM
 from registry.vocabularies import label
 
-SCHEMA = "https://schema.org/"
-LTC = "https://w3id.org/ltc/ns#"
-OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+OWL_SAME_AS = OWL + "sameAs"
+XSD_DATE = ox.NamedNode(XSD + "date")
 MAX_PER_PAGE = 100
 MAX_MAP_RESULTS = 5000  # a map with more markers than this is unreadable anyway
 

@@ -21,11 +21,11 @@ from werkzeug.datastructures import MultiDict
 
 from gazetteer.lookup import Commune, default_gazetteer
 from registry.api import THEME_BASE, checked_iri
-from registry.app import app_settings, directory, now, read_store
 from registry.assets import vendor_url
 from registry.caching import cached
 from registry.directory import Directory
 from registry.places import Results, Search, SearchError, place_detail, search
+from registry.runtime import app_settings, directory, now, read_store
 from registry.security import allow_framing
 from registry.vocabularies import in_scheme, label
 

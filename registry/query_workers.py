@@ -3,10 +3,11 @@
 pyoxigraph has no query timeout and a signal cannot interrupt a running query, so a
 runaway public query can only be stopped by killing the process that runs it. Each
 worker is a process (``forkserver`` context: no copy of the web tier's threads or
-sockets) that holds the embedded store's current read-only snapshot, follows newer
-generations (``refresh()``) before each query, and sends the serialised answer back
-over a Pipe. The parent waits ``timeout`` seconds; then it SIGKILLs the worker, starts a
-fresh one and raises ``QueryTimeout``, while the other workers keep answering.
+sockets) that opens the embedded store's read-only snapshot of the generation each
+query names (the one its request answers from; the published one otherwise), and sends
+the serialised answer back over a Pipe. The parent waits ``timeout`` seconds; then it
+SIGKILLs the worker, starts a fresh one and raises ``QueryTimeout``, while the other
+workers keep answering.
 
 Only the embedded backend needs this. With ``store_backend = "sparql"`` the remote
 server runs the queries and its own timeout applies (``oxigraph serve --timeout-s``),
@@ -131,11 +132,14 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
             return
         if request is None:
             return
-        query, default_graphs, named_graphs, result_format, max_rows = request
+        query, default_graphs, named_graphs, result_format, max_rows, generation = request
         try:
-            if store is None:
+            if generation and (store is None or store.generation() != generation):
+                store = EmbeddedStore(settings, writer=False, generation=generation)
+            elif store is None:
                 store = EmbeddedStore(settings, writer=False)  # maybe published since
-            store.refresh()
+            elif not generation:
+                store.refresh()
             options: dict[str, Any] = {}
             if default_graphs is not None:
                 options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
@@ -227,10 +231,12 @@ class QueryPool:
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         result_format: str = "json",
+        generation: str | None = None,
     ) -> QueryAnswer:
         """Answer one query in a worker; ``result_format`` is a short name (json, xml, csv,
-        tsv; turtle, ntriples, rdfxml, jsonld) or a media type. Waits at most ``timeout``
-        for a free worker and ``timeout`` for the answer."""
+        tsv; turtle, ntriples, rdfxml, jsonld) or a media type; ``generation``, the one
+        to answer from (default: the published one). Waits at most ``timeout`` for a
+        free worker and ``timeout`` for the answer."""
         if self._closed:
             raise QueryFailed("the query pool is closed")
         try:
@@ -245,7 +251,7 @@ class QueryPool:
                 worker.connection.recv()  # ("ready",)
                 worker.fresh = False
             worker.connection.send(
-                (query, default_graphs, named_graphs, result_format, self.max_rows)
+                (query, default_graphs, named_graphs, result_format, self.max_rows, generation)
             )
             if not worker.connection.poll(self.timeout):
                 self._replace(worker)

@@ -47,8 +47,10 @@ class RemoteQueries:
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         result_format: str = "json",
+        generation: str | None = None,
     ) -> QueryAnswer:
-        """Answer one query (see ``QueryPool.run``)."""
+        """Answer one query (see ``QueryPool.run``); a remote store has no snapshots, so
+        ``generation`` cannot be chosen: the server answers from what it holds now."""
         if default_graphs is None and named_graphs is None:
             default_graphs = named_graphs = self._store.dataset_graphs()
         form = [("query", query)]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Response
 
-from registry.app import app_settings
+from registry.runtime import app_settings
 
 CSP_HEADER = "Content-Security-Policy"
 

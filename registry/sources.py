@@ -23,9 +23,9 @@ from core.harvest_files import SourceFiles, SourceState
 from core.iris import Iris
 from core.store import StoreError
 from core.vocab import LTC_SHAPES, SCHEMA, SH
-from registry.app import app_settings
 from registry.caching import MAX_AGE, cached
 from registry.readable_report import readable_report
+from registry.runtime import app_settings
 
 blueprint = Blueprint("sources", __name__)
 

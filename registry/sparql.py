@@ -15,8 +15,8 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.resources import folder
-from registry.app import app_settings, current_generation, query_pool, rate_limiter
 from registry.query_workers import QueryAnswer
+from registry.runtime import app_settings, generation, query_pool, rate_limiter
 from registry.sparql_guard import QueryInfo, QueryRefused, check_graph_iris, check_query
 
 blueprint = Blueprint("sparql", __name__)
@@ -101,7 +101,8 @@ def sparql() -> Response:
         result_format = "turtle" if info.form in ("CONSTRUCT", "DESCRIBE") else "json"
     else:
         result_format = _negotiate(info)
-    etag = _etag(current_generation(), query, result_format, as_page, default_graphs, named_graphs)
+    served = generation()
+    etag = _etag(served, query, result_format, as_page, default_graphs, named_graphs)
     if etag in request.if_none_match:
         return _cacheable(Response(status=304), etag)
     answer = query_pool().run(
@@ -109,6 +110,7 @@ def sparql() -> Response:
         default_graphs=default_graphs or None,
         named_graphs=named_graphs or None,
         result_format=result_format,
+        generation=served,
     )
     if as_page:
         return _cacheable(editor_page(query, answer), etag)

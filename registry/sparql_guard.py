@@ -3,10 +3,10 @@
 pyoxigraph follows ``SERVICE`` and ``LOAD`` to the network, has no query timeout and
 crashes the process on queries nested a few thousand levels deep; rdflib's parser is
 slow and recursion-limited (DESIGN.md, "Constraints that shape the design"). So a
-public query is first scanned by a small iterative lexer (strings, IRIs and comments
-skipped) that bounds its length and nesting and refuses updates, federation, foreign
-or relative graph IRIs and ``BASE``; only then does pyoxigraph parse it, through a
-path that parses without evaluating (see ``_parse``).
+public query is first scanned by an iterative lexer (``core.sparql_text``: strings,
+IRIs and comments skipped) that bounds its length and nesting and refuses updates,
+federation, foreign or relative graph IRIs and ``BASE``; only then does pyoxigraph
+parse it, through a path that parses without evaluating (see ``_parse``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pyoxigraph as ox
+
+from core.sparql_text import TOKENS
 
 QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 
@@ -46,23 +48,6 @@ class QueryInfo:
     form: QueryForm
 
 
-# Order matters: long strings before short ones; IRIREF is the SPARQL grammar's rule
-# (no spaces, so ``?a < ?b`` stays an operator).
-_TOKENS = re.compile(
-    r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'
-    r"|'(?:[^'\\\n\r]|\\.)*')"
-    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
-    r"|(?P<comment>#[^\n\r]*)"
-    r"|(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)"
-    r"|(?P<open>[{(\[])|(?P<close>[})\]])"
-    r"|(?P<var>[?$]\w*)"
-    r"|(?P<word>[\w:%-]+(?:\.+[\w:%-]+)*)"
-    r"|(?P<space>\s+)"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
 _CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _LETTERS = re.compile(r"[A-Z]+")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
@@ -140,7 +125,7 @@ def _lexical_checks(
     prefixes: dict[str, str] = {}
     pending: str | None = None  # "FROM", "GRAPH" or "PREFIX": the next token is its operand
     prefix_name: str | None = None
-    for match in _TOKENS.finditer(text):
+    for match in TOKENS.finditer(text):
         kind = match.lastgroup
         token = match.group()
         if kind == "space":

@@ -3,7 +3,7 @@
 A bounding-box FILTER over 100 000 places takes ~0.3 s per query in pyoxigraph, too
 slow for a public page; this index answers the same question in a few milliseconds.
 It is built once per published generation as part of ``registry.directory.Directory``,
-kept by an ``IndexHolder`` that rebuilds it when the store publishes a new one.
+held by ``registry.snapshot`` with the generation it was built from.
 
 Layout: a fixed grid of ``CELL_DEGREES`` × ``CELL_DEGREES`` cells (row by latitude,
 column by longitude, columns wrapping at ±180°). A query visits the cells that can hold
@@ -14,16 +14,11 @@ great-circle (haversine) distance is within the radius.
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
-
-from core.store import Store
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -248,111 +243,3 @@ class Generational(Protocol):
 
 
 Index = TypeVar("Index", bound=Generational)
-
-
-class IndexHolder(Generic[Index]):
-    """The web tier's current index (a ``SpatialIndex``, or anything built from one
-    generation, such as ``registry.directory.Directory``), rebuilt when the store
-    publishes a new generation.
-
-    ``index()`` is cheap: at most every ``check_seconds`` it refreshes the store handle
-    and compares generations. A rebuild runs in a background thread (or in the caller
-    with ``background=False``), one at a time; readers keep the old index meanwhile.
-    The holder should own its reader store handle: it calls ``refresh()`` on it.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        check_seconds: float = 1.0,
-        background: bool = True,
-        build: Callable[[Store], Index],
-    ) -> None:
-        self._store = store
-        self._check_seconds = check_seconds
-        self._background = background
-        self._build = build
-        self._current: Index | None = None
-        self._state = threading.Lock()  # guards the fields below, held briefly
-        self._building = threading.Lock()  # held for the whole of a rebuild
-        self._next_check = 0.0
-        self._thread: threading.Thread | None = None
-        self.last_error: BaseException | None = None
-        self.rebuilds = 0
-
-    def index(self) -> Index:
-        """The current index, building the first one now (callers wait only for that)."""
-        current = self._current
-        if current is None:
-            with self._building:
-                if self._current is None:
-                    self._rebuild_locked()
-            current = self._current
-            assert current is not None
-        else:
-            self.check()
-        return current
-
-    def check(self, *, force: bool = False) -> bool:
-        """Start a rebuild if the store publishes a newer generation; True if started.
-        ``force`` skips the ``check_seconds`` throttle."""
-        now = time.monotonic()
-        with self._state:
-            if not force and now < self._next_check:
-                return False
-            self._next_check = now + self._check_seconds
-        if self._building.locked():
-            return False
-        try:
-            self._store.refresh()
-            generation = self._store.generation()
-        except Exception as error:  # keep serving the old index
-            log.warning("spatial index: cannot check the store's generation: %s", error)
-            self.last_error = error
-            return False
-        current = self._current
-        if current is not None and current.generation == generation:
-            return False
-        if not self._building.acquire(blocking=False):
-            return False
-        if self._background:
-            thread = threading.Thread(
-                target=self._rebuild_and_release, name="ltc-spatial-index", daemon=True
-            )
-            self._thread = thread
-            thread.start()
-        else:
-            self._rebuild_and_release()
-        return True
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for a background rebuild to end (tests, shutdown)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _rebuild_and_release(self) -> None:
-        try:
-            self._rebuild_locked()
-        except Exception as error:
-            log.exception("spatial index: rebuild failed, keeping the previous index")
-            self.last_error = error
-        finally:
-            self._building.release()
-
-    def _rebuild_locked(self) -> None:
-        started = time.perf_counter()
-        index = self._build(self._store)
-        self._current = index  # one reference swap: readers see the old or the new
-        # What it holds lives until the next generation: out of the collector's sight, a
-        # full collection no longer walks 100 000 places (pauses of 0.5-0.8 s measured).
-        gc.freeze()
-        self.rebuilds += 1
-        self.last_error = None
-        log.info(
-            "in-memory index rebuilt: %d places, generation %s, in %.2f s",
-            len(index),
-            index.generation,
-            time.perf_counter() - started,
-        )

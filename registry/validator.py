@@ -20,9 +20,9 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from harvester.checking import FeedError, check_feed, fetch_feed, syntax_names
-from registry.app import app_settings, rate_limiter
 from registry.caching import MAX_AGE
 from registry.readable_report import readable_report
+from registry.runtime import app_settings, rate_limiter
 
 blueprint = Blueprint("validator", __name__)
 

@@ -10,8 +10,8 @@ import pyoxigraph as ox
 
 from core.resources import read_bytes
 from core.text import fold
+from core.vocab import SKOS
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 VOCABULARY_FILES = ("themes.ttl", "roles.ttl", "place-types.ttl", "convergence-status.ttl")
 
 

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from convergence.curation import Curation, parse_curation
-from convergence.derive import compute, derive_graph
+from convergence.derive import compute
+from convergence.derived_graph import derive_graph
 from core.config import Settings, load_settings
 from core.harvest_files import SourceFiles
 from core.iris import Iris

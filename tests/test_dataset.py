@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -94,7 +95,13 @@ def test_a_new_generation_gets_a_new_dump(tmp_path):
     harvest(settings, only=["ltc-collectif"])
     client = create_app(settings).test_client()
     first = _get(client, "/dump.nq.gz")
+    generation = client.get("/health").get_json()["generation"]
     harvest(settings, only=["repair-cafes"])
+    # the new generation is served once its directory is ready (in the background)
+    deadline = time.monotonic() + 30
+    while client.get("/health").get_json()["generation"] == generation:
+        assert time.monotonic() < deadline, "the new generation was never served"
+        time.sleep(0.05)
     second = _get(client, "/dump.nq.gz", **{"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
     assert len(gzip.decompress(second.data)) > len(gzip.decompress(first.data))

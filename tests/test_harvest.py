@@ -10,6 +10,7 @@ import gzip
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import EXAMPLES
@@ -195,6 +196,24 @@ def _drip(handler):
         time.sleep(0.2)
 
 
+def _header_drip(handler):
+    """One header line every half second, each within the read timeout (1 s)."""
+    handler.send_response(200)
+    for n in range(60):
+        handler.send_header(f"X-Drip-{n}", "x")
+        handler.flush_headers()
+        time.sleep(0.5)
+    handler.end_headers()
+
+
+def _byte_drip_under_read_timeout(handler):
+    """One byte of the status line every 0.8 s: no single read ever times out."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\n\r\n":
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.8)
+
+
 def _slow(handler):
     time.sleep(3)
     handler.send_response(200)
@@ -223,6 +242,8 @@ def _redirect_to(location):
 HOSTILE = {
     "timeout": (_slow, "délai dépassé"),
     "drip-fed": (_drip, "délai dépassé"),
+    "drip-fed headers": (_header_drip, "n'a pas été reçu en 3 s"),
+    "status line a byte at a time": (_byte_drip_under_read_timeout, "n'a pas été reçu en 3 s"),
     "oversized": ((200, {"Content-Type": "text/turtle"}, b"#" * 300_000), "trop gros"),
     "gzip bomb": (_gzip_bomb, "trop gros"),
     "redirect loop": (_redirect_to("/feed.ttl"), "trop de redirections"),
@@ -268,7 +289,8 @@ def test_hostile_feed_fails_clearly_and_keeps_the_previous_data(net, feed_server
     feed_server.routes["/feed.ttl"] = route
     started = time.monotonic()
     (outcome,) = harvest(net)
-    assert time.monotonic() - started < 15
+    # the 3 s deadline bounds the whole fetch, headers included
+    assert time.monotonic() - started < (6 if "reçu en 3 s" in words else 15)
     assert outcome.status == "failed", outcome
     assert words in outcome.message
     assert graph_of(net) == before
@@ -303,6 +325,62 @@ def test_statements_about_other_namespaces_are_dropped_and_reported(net, feed_se
     assert (
         b"NodeShape" not in graph
     )  # not a record: never loaded, and shapes come only from the registry
+
+
+def test_a_feed_wholly_outside_its_namespaces_says_so_and_counts_what_it_dropped(
+    net, feed_server, caplog
+):
+    caplog.set_level("INFO", logger="ltc.harvest")
+    before = graph_of(net)
+    elsewhere = feed().replace(b"https://net.example.org/", b"https://elsewhere.example.org/")
+    feed_server.routes["/feed.ttl"] = (200, {"Content-Type": "text/turtle"}, elsewhere)
+    (outcome,) = harvest(net)
+    about_elsewhere = [
+        q for q in ox.parse(elsewhere, format=ox.RdfFormat.TURTLE) if "elsewhere" in str(q.subject)
+    ]
+    assert outcome.status == "failed"
+    assert "aucune déclaration sur les espaces de noms de la source" in outcome.message
+    assert "https://net.example.org/" in outcome.message
+    assert outcome.dropped == len(about_elsewhere) == 32
+    last = SourceFiles(net.data_dir, "net").history()[-1]
+    assert last["status"] == "failed" and last["dropped"] == outcome.dropped
+    assert f"status=failed accepted=0 rejected=0 warned=0 dropped={outcome.dropped}" in caplog.text
+    assert graph_of(net) == before
+
+
+def test_an_unchanged_source_keeps_its_counts_in_the_history_and_the_log(net, feed_server, caplog):
+    caplog.set_level("INFO", logger="ltc.harvest")
+    intruder = '<https://other.example.org/x> <https://schema.org/name> "x" .\n'
+    feed_server.routes["/feed.ttl"] = (
+        200,
+        {"Content-Type": "text/turtle"},
+        feed(
+            extra=intruder + "<https://net.example.org/lieu/bad> a <https://schema.org/Place> .\n"
+        ),
+    )
+    (loaded,) = harvest(net)
+    (again,) = harvest(net)
+    assert again.status == "unchanged"
+    state = SourceFiles(net.data_dir, "net").load_state()
+    assert state.rejected == loaded.rejected >= 1 and state.dropped == loaded.dropped == 1
+    last = SourceFiles(net.data_dir, "net").history()[-1]
+    assert last["status"] == "unchanged"
+    assert (last["accepted"], last["rejected"], last["warned"], last["dropped"]) == (
+        state.accepted,
+        state.rejected,
+        state.warned,
+        state.dropped,
+    )
+    assert (again.rejected, again.warned, again.dropped) == (
+        state.rejected,
+        state.warned,
+        state.dropped,
+    )
+    logged = [line for line in caplog.text.splitlines() if "status=unchanged" in line][-1]
+    assert (
+        f"accepted={state.accepted} rejected={state.rejected} warned={state.warned} "
+        f"dropped={state.dropped}"
+    ) in logged
 
 
 def test_shrunken_feed_is_held_until_accepted_on_purpose(net, feed_server):

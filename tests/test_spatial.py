@@ -13,9 +13,9 @@ from core.iris import Iris
 from core.store import open_store
 from ltc.pipeline import harvest
 from registry.directory import Directory
+from registry.snapshot import SnapshotHolder
 from registry.spatial import (
     CELL_DEGREES,
-    IndexHolder,
     Point,
     SpatialIndex,
     haversine_km,
@@ -262,7 +262,6 @@ def test_holder_rebuilds_after_a_publish(tmp_path):
         overrides={"data_dir": str(tmp_path), "harvest_workers": 1}, environ={}
     )
     harvest(settings, only=["amap-centre"])
-    reader = open_store(settings, writer=False)
     builds = []
     started = threading.Event()
     release = threading.Event()
@@ -274,10 +273,12 @@ def test_holder_rebuilds_after_a_publish(tmp_path):
             assert release.wait(10)
         return Directory.from_store(store, Iris(settings.base_iri)).index
 
-    holder = IndexHolder(reader, check_seconds=3600, build=build)
-    first = holder.index()
+    holder = SnapshotHolder(
+        lambda: open_store(settings, writer=False), check_seconds=3600, build=build
+    )
+    first = holder.current().directory
     assert holder.check(force=True) is False  # nothing new
-    assert holder.index() is first and len(builds) == 1
+    assert holder.current().directory is first and len(builds) == 1
     new_place = "https://amap-centre.example.org/lieux/test-spatial-nouveau"
     assert not first.near(10.5, 20.5, 1)
 
@@ -294,12 +295,13 @@ def test_holder_rebuilds_after_a_publish(tmp_path):
     assert holder.check(force=True) is True
     assert started.wait(10)
     # while the new index is built, readers keep the old one and no second build starts
-    assert holder.index() is first
+    assert holder.current().directory is first
+    assert holder.current().generation == first.generation != generation
     assert holder.check(force=True) is False
     release.set()
     holder.wait(10)
-    current = holder.index()
+    current = holder.current().directory
     assert current is not first and current.generation == generation
+    assert holder.current().generation == generation
     assert [p.iri for p, _ in current.near(10.5, 20.5, 1)] == [new_place]
     assert len(builds) == 2 and holder.last_error is None
-    reader.close()

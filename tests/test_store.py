@@ -321,3 +321,14 @@ def test_values_injection_keeps_query_shapes():
     subselect = with_values("SELECT * { SELECT ?s { ?s ?p ?x } }", bound)
     assert subselect == 'SELECT * { VALUES (?x) { ("}") } {  SELECT ?s { ?s ?p ?x }  }}'
     assert "VALUES" in with_values('ASK { ?s ?p "{" } # }', bound).split('"{"')[0]
+
+
+def test_values_injection_counts_braces_only():
+    """The shared lexer (core.sparql_text) also yields ( and [ as brackets: they make no
+    group, so the VALUES block still opens the WHERE group."""
+    bound = {"x": ox.Literal("x")}
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p [ ?q ?x ] FILTER(?x != ')') }"
+    assert with_values(query, bound) == (
+        'SELECT (COUNT(*) AS ?n) WHERE { VALUES (?x) { ("x") }  ?s ?p [ ?q ?x ] '
+        "FILTER(?x != ')') }"
+    )

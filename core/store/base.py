@@ -29,6 +29,7 @@ from typing import BinaryIO, Self
 
 import pyoxigraph as ox
 
+from core import sparql_text
 from core.vocab import LTC
 
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
@@ -117,6 +118,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def generation(self) -> str:
         """The generation this handle's readers see ("" before the first publish)."""
+
+    def latest_generation(self) -> str:
+        """The generation published last, which a reader handle may not have open yet
+        (``refresh()`` or a new handle moves to it)."""
+        return self.generation()
 
     def incomplete_graphs(self) -> set[str]:
         """Graphs left half-written by an interrupted non-transactional write; while any
@@ -254,23 +260,6 @@ def checked_bindings(bindings: Mapping[str, Term] | None) -> dict[str, ox.NamedN
     return checked
 
 
-# A small SPARQL lexer: just enough to find the outermost WHERE group without being
-# fooled by braces inside strings, IRIs or comments.
-_TOKENS = re.compile(
-    r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'
-    r"|'(?:[^'\\\n\r]|\\.)*')"
-    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
-    r"|(?P<comment>#[^\n\r]*)"
-    r"|(?P<open>\{)|(?P<close>\})"
-    r"|(?P<word>[?$]?[\w:.%-]+)"
-    r"|(?P<space>\s+)"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
-
-
 def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
     """The query with a one-row ``VALUES`` block opening its outermost WHERE group.
 
@@ -288,17 +277,21 @@ def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
     groups = 0
     depth = 0
     target = None
-    for match in _TOKENS.finditer(query):
+    for match in sparql_text.tokens(query):
         kind = match.lastgroup
-        if kind in ("space", "comment"):
+        if kind == sparql_text.SPACE or kind == sparql_text.COMMENT:
             continue
         if target is not None:
             # first significant token inside the WHERE group
             end = _matching_brace(query, target)
             inner = query[target + 1 : end]
-            if kind == "word" and match.group().upper() == "SELECT":
+            if kind == sparql_text.WORD and match.group().upper() == "SELECT":
                 inner = "{ " + inner + " }"
-            if form == "CONSTRUCT" and after_form is not None and after_form.lastgroup == "word":
+            if (
+                form == "CONSTRUCT"
+                and after_form is not None
+                and after_form.lastgroup == sparql_text.WORD
+            ):
                 head, template, tail = (
                     query[: after_form.start()],
                     query[target : end + 1],
@@ -308,34 +301,29 @@ def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
             return f"{query[: target + 1]}{block}{inner}{query[end:]}"
         if form is not None and after_form is None:
             after_form = match
-        if kind == "word" and depth == 0 and form is None:
+        if kind == sparql_text.WORD and depth == 0 and form is None:
             upper = match.group().upper()
             if upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
                 form = upper
-        elif kind == "open":
+        elif kind == sparql_text.OPEN and match.group() == "{":  # ( and [ make no group
             if depth == 0:
                 groups += 1
                 template = (
                     form == "CONSTRUCT"
                     and after_form is not None
-                    and after_form.lastgroup == "open"
+                    and after_form.group() == "{"
                     and groups == 1
                 )
                 if not template:
                     target = match.start()
             depth += 1
-        elif kind == "close":
+        elif kind == sparql_text.CLOSE and match.group() == "}":
             depth -= 1
     raise StoreError("bindings need a query with a closed WHERE { … } group")
 
 
 def _matching_brace(query: str, start: int) -> int:
-    depth = 0
-    for match in _TOKENS.finditer(query, start):
-        if match.lastgroup == "open":
-            depth += 1
-        elif match.lastgroup == "close":
-            depth -= 1
-            if depth == 0:
-                return match.start()
-    raise StoreError("the query's WHERE group is not closed")
+    end = sparql_text.matching_close(query, start)
+    if end is None:
+        raise StoreError("the query's WHERE group is not closed")
+    return end

@@ -54,7 +54,7 @@ ATOMIC_ADD_LIMIT = int(ATOMICITY_BUDGET / (1 / INSERT_RATE - 1 / BULK_LOAD_RATE)
 class EmbeddedStore(Store):
     """A pyoxigraph store on disk: the writer owns ``store/``, readers open snapshots."""
 
-    def __init__(self, settings: Settings, *, writer: bool) -> None:
+    def __init__(self, settings: Settings, *, writer: bool, generation: str | None = None) -> None:
         self.writer = writer
         self.folder = DataFolder(settings.data_dir)
         self.data_dir = self.folder.root
@@ -69,6 +69,8 @@ class EmbeddedStore(Store):
         self._generation = ""
         if writer:
             self._open_writer()
+        elif generation:
+            self._open_generation(generation)
         else:
             self._open_reader()
 
@@ -120,6 +122,17 @@ class EmbeddedStore(Store):
             self._store, self._generation = store, generation
             return
         raise StoreError(f"{self.current_file} keeps changing: is a publish loop running?")
+
+    def _open_generation(self, generation: str) -> None:
+        """Open one given generation's snapshot (a query must see what its request saw)."""
+        path = self.folder.snapshot(generation)
+        if not path.is_dir():
+            raise StoreError(f"the snapshot of generation {generation} is no longer kept")
+        try:
+            self._store = ox.Store.read_only(str(path))
+        except OSError as error:
+            raise StoreError(f"cannot open the snapshot {path}: {error}") from error
+        self._generation = generation
 
     def _read_current(self) -> str:
         try:
@@ -379,6 +392,9 @@ class EmbeddedStore(Store):
         """Writer: the last published generation (the ``CURRENT`` file). Reader: the
         generation of the snapshot it has open, i.e. the one its answers come from."""
         return self._read_current() if self.writer else self._generation
+
+    def latest_generation(self) -> str:
+        return self._read_current()
 
     def refresh(self) -> bool:
         """Reader: reopen on the newest snapshot if ``CURRENT`` changed (one small read)."""
