@@ -13,8 +13,10 @@ harvest), then starts, in the same run and on the same data:
 It measures the near-me API (sequential requests, radius 10 km around random communes)
 against the equivalent SPARQL FILTER through ``/sparql``; the throughput of a SPARQL point
 query and of a GROUP BY over all places on the three servers (wrk, N keep-alive
-connections); the public search page ``/?q=<commune or postcode>``; and the memory of
-each server's processes. It prints one table (ours, peer, ratio, target) and where the
+connections); the public search page ``/?q=<commune or postcode>``; what the home page
+transfers with its map of France (the page, its styles, scripts, icons and the grouped
+places of ``/carte.json``, map tiles aside: under 300 KB); and the memory of each
+server's processes. It prints one table (ours, peer, ratio, target) and where the
 time goes: client time, server time (from the access log), in-process time. The load
 generator shares the machine with the servers: compare ratios, not absolute figures.
 
@@ -32,11 +34,14 @@ import argparse
 import contextlib
 import cProfile
 import gc
+import gzip
+import http.client
 import json
 import math
 import os
 import pstats
 import random
+import re
 import shutil
 import signal
 import socket
@@ -452,6 +457,42 @@ def own_time_by_package(profiler: cProfile.Profile, top: int = 8) -> str:
     return ", ".join(f"{name} {share / total:.0%}" for name, share in ranked)
 
 
+_HOME_BODIES: dict[str, bytes] = {}
+# what the home page's map asks first on a 1280 × 800 screen: France, padded, at zoom 6
+HOME_MAP_VIEW = "/carte.json?zoom=6&bbox=40.5,-7.5,52.5,11.5"
+
+
+def home_page_weight(port: int) -> dict[str, int]:
+    """Bytes of what a browser loads for the home page: the HTML, its stylesheets and
+    scripts, the icon sprite and the first /carte.json of the map (tiles aside, they come
+    from the tile server); path → bytes, the bodies kept in ``_HOME_BODIES``."""
+
+    def get(path: str) -> bytes:
+        connection = http.client.HTTPConnection(HOST, port, timeout=60)
+        connection.request("GET", path, headers={"Accept": "*/*"})
+        answer = connection.getresponse()
+        body = answer.read()
+        connection.close()
+        if answer.status != 200:
+            raise RuntimeError(f"{path}: {answer.status}")
+        return body
+
+    page = get("/")
+    found = {"/": page}
+    text = page.decode("utf-8")
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
+    links += re.findall(r'<script src="([^"]+)"', text)
+    links += sorted({m.split("#")[0] for m in re.findall(r'<use href="([^"]+)"', text)})
+    for link in links:
+        path = link.replace("&amp;", "&")
+        if path.startswith("/") and path not in found:
+            found[path] = get(path)
+    found[HOME_MAP_VIEW] = get(HOME_MAP_VIEW)
+    _HOME_BODIES.clear()
+    _HOME_BODIES.update(found)
+    return {path: len(body) for path, body in found.items()}
+
+
 def serve_env(data_dir: Path) -> dict[str, str]:
     """The environment of ``ltc serve``: no inherited LTC_* setting, a huge rate limit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
@@ -627,6 +668,21 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
             f"public search page: server median {ms(p_med)} / p99 {ms(p_p99)}, client median "
             f"{ms(statistics.median(page_client))}; statuses {sorted(statuses)}{slowest}."
         )
+
+    # 3b. the home page and its map of France ---------------------------------------------------
+    weight = home_page_weight(ours.port)
+    raw, packed = sum(weight.values()), sum(len(gzip.compress(b)) for b in _HOME_BODIES.values())
+    report.add(
+        f"home page + map of France, {len(weight)} files (gzip {packed / 1000:.0f} KB)",
+        f"{raw / 1000:.0f} KB",
+        target="< 300 KB",
+        met=raw < 300_000,
+    )
+    report.breakdown.append(
+        "home page (no tiles): "
+        + ", ".join(f"{path.split('?')[0]} {size / 1000:.1f} KB" for path, size in weight.items())
+        + f"; {raw / 1000:.0f} KB as served, {packed / 1000:.0f} KB gzipped (nginx)."
+    )
 
     # 4. throughput -------------------------------------------------------------------------------
     place_iris = rng.sample(sorted(directory.cards), min(2000, len(directory.cards)))

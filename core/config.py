@@ -62,6 +62,28 @@ class Settings:
         default="",
         metadata={"help": "SPARQL 1.1 Graph Store HTTP Protocol endpoint of the remote store."},
     )
+    store_user: str = field(
+        default="",
+        metadata={
+            "help": "User name sent to the remote store's three URLs (empty: no credentials)."
+        },
+    )
+    store_password: str = field(
+        default="",
+        repr=False,
+        metadata={
+            "help": "Password of store_user; never logged nor printed (prefer the variable "
+            "to the config file).",
+            "secret": True,
+        },
+    )
+    store_auth: str = field(
+        default="basic",
+        metadata={
+            "help": "How the credentials are sent: basic (HTTP Basic, over HTTPS only) or "
+            "digest (HTTP Digest, e.g. Virtuoso's /sparql-auth)."
+        },
+    )
     snapshots_kept: int = field(
         default=3,
         metadata={"help": "Read-only snapshots of the embedded store kept for the web tier."},
@@ -124,6 +146,67 @@ class Settings:
     sparql_workers: int = field(
         default=2,
         metadata={"help": "Worker processes of each web process that run public SPARQL queries."},
+    )
+    sparql_queue: int = field(
+        default=2,
+        metadata={
+            "help": "SPARQL requests of each web process that may wait for a busy query "
+            "worker; beyond, 503 at once (the public pages keep their threads)."
+        },
+    )
+    sparql_per_client: int = field(
+        default=2,
+        metadata={"help": "SPARQL requests one client address may have in progress (429 beyond)."},
+    )
+    validator_rate_limit: int = field(
+        default=20,
+        metadata={"help": "/valider submissions per minute allowed to one client address."},
+    )
+    export_rate_limit: int = field(
+        default=60,
+        metadata={
+            "help": "Exports (GeoJSON, CSV, the dump) per minute allowed to one client address."
+        },
+    )
+    search_rate_limit: int = field(
+        default=1200,
+        metadata={
+            "help": "Public searches and API requests per minute allowed to one client address "
+            "(generous: a classroom shares one address)."
+        },
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata={
+            "help": "Comma-separated networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For gives the client's address. Empty: the connection's address."
+        },
+    )
+    serve_threads: int = field(
+        default=8,
+        metadata={"help": "Threads of each `ltc serve` process that answer requests."},
+    )
+    serve_connection_limit: int = field(
+        default=4000,
+        metadata={
+            "help": "Open connections one `ltc serve` process holds at most (idle and slow "
+            "ones cost a socket, not a thread); beyond, new ones wait in the listen queue."
+        },
+    )
+    serve_idle_timeout: int = field(
+        default=30,
+        metadata={"help": "Seconds an idle keep-alive connection is kept open."},
+    )
+    serve_header_timeout: int = field(
+        default=10,
+        metadata={
+            "help": "Seconds a client may take to send a request's line and headers "
+            "(a slow sender is disconnected)."
+        },
+    )
+    serve_request_timeout: int = field(
+        default=120,
+        metadata={"help": "Seconds a client may take to send a whole request, body included."},
     )
     harvest_every: float = field(
         default=0.0,
@@ -223,4 +306,8 @@ def load_settings(
             values[name] = _convert(name, environ[env_name(name)])
     for key, raw in (overrides or {}).items():
         values[key] = _convert(key, raw)
+    # The data folder is resolved once, here, against the working directory: a relative
+    # data_dir must not be resolved later against a library's own folder (Flask's
+    # send_file takes relative paths from the application's package).
+    values["data_dir"] = Path(values.get("data_dir", Settings.data_dir)).absolute()
     return Settings(**values)

@@ -75,7 +75,9 @@ class Finding:
 
     severity: str  # Violation, Warning or Info
     constraint: str  # IRI of the shape that failed (ltcsh:…)
-    focus: str  # the node the problem is on: the record or a node it owns
+    # the node the problem is on: the record or a node it owns, or the value where a
+    # node was expected (another record's IRI, a literal in its N-Triples form)
+    focus: str
     path: str | None  # the property, when the constraint is on one
     value: str | None  # the value found (an IRI's text or a literal's lexical form)
     value_is_iri: bool

@@ -2404,7 +2404,8 @@ def _hours(r):
 
 
 def mutate(kind, r, feed):
-    """Break record r so that it triggers exactly one Violation; return its constraint id."""
+    """Break record r so that it triggers one Violation; return its constraint id (or the
+    ids, for a literal or another record where a node is required)."""
     json_ld = feed.syntax == "json-ld"
     addr = r.first(S + "address")
     geo = r.first(S + "geo")
@@ -2548,6 +2549,22 @@ def mutate(kind, r, feed):
         pl = feed.by_iri(r.first(S + "location"))
         r.set(S + "location", s(f"{pl.first(S + 'name').value}, {pl.commune['nom']}"))
         return "ltcsh:Event-location"
+    if kind == "geotext":  # coordinates written as a text: "47.3941, 0.6848"
+        la, lo = (node_get(geo, S + k)[0].value for k in ("latitude", "longitude"))
+        r.props = [(p, s(f"{la}, {lo}") if p == S + "geo" else v) for p, v in r.props]
+        # the results on the literal, which no record owns, charged to the place that wrote it
+        return ["ltcsh:Geo-latitude", "ltcsh:Geo-longitude"]
+    if kind == "geoother":  # the coordinates are another place of the feed (left valid)
+        others = [
+            x
+            for x in feed.records
+            if x.kind == "place" and not x.protected and x.iri != r.iri and x.iri not in BROKEN
+        ]
+        other = others[0]
+        other.protected = True
+        r.props = [(p, IRI(other.iri) if p == S + "geo" else v) for p, v in r.props]
+        # charged to this place, whose statement leads to the other one: never to the other
+        return ["ltcsh:Geo-latitude", "ltcsh:Geo-longitude"]
     if kind == "lbbadstatus":
         r.set(LTC + "status", IRI(LTCS + "en-attente"))
         return "ltcsh:Label-status"
@@ -2581,6 +2598,8 @@ PLACE_KINDS = {
     "hoursnoclose",
     "datemod",
     "datemod2",
+    "geotext",
+    "geoother",
 }
 ORG_KINDS = {"orgnonet", "orgnetlit", "orgnoname", "orgdatemod"}
 PRESENCE_KINDS = {"prnoplace", "prnoorg", "prtwoplace", "prbadrole", "prhours9h", "prdatemod"}
@@ -2597,6 +2616,7 @@ INVALID_PLAN = {
         "orgnonet",
         "prnoplace",
         "evnostart",
+        "geotext",
     ],
     "tiers-lieux": [
         "cpint",
@@ -2615,6 +2635,7 @@ INVALID_PLAN = {
         "evbadstart",
         "prhours9h",
         "twogeo",
+        "geoother",
     ],
     "boutiques-equitables": [
         "cp4",
@@ -2684,7 +2705,10 @@ def make_invalid(b: Builder):
             cid = mutate(kind, r, f)
             used.add(r.iri)
             BROKEN.add(r.iri)
-            b.rejected.append({"source": fid, "record": r.iri, "constraints": [cid], "kind": kind})
+            constraints = cid if isinstance(cid, list) else [cid]
+            b.rejected.append(
+                {"source": fid, "record": r.iri, "constraints": constraints, "kind": kind}
+            )
         # cascades: presences / events / labels referring to a rejected place or org
         rejected = {x["record"] for x in b.rejected if x["source"] == fid}
         for r in f.records:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gzip
 import heapq
+import math
 import re
 import unicodedata
 from bisect import bisect_left
@@ -252,15 +253,18 @@ def _trigrams(key: str) -> set[str]:
 
 
 def _edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (two rows): names are short, candidates few."""
-    if len(a) < len(b):
-        a, b = b, a
+    """Edit distance with adjacent transpositions (optimal string alignment): a letter
+    added, dropped, changed or two letters swapped ("tuors") each count one typo."""
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        before, previous = previous, current
     return previous[-1]
 
 
@@ -432,7 +436,9 @@ class Gazetteer:
         )  # fmt: skip
 
     def _did_you_mean(self, key: str, limit: int = 5) -> list[Commune]:
-        """Closest names by trigram overlap, then edit distance, then population."""
+        """Close names, ranked by closeness (the fewest typos), then by population: a
+        visitor typing "Toures" means Tours before Tourves. Candidates are the names
+        sharing the most trigrams with what was typed."""
         grams = _trigrams(key)
         counts: Counter[int] = Counter()
         for t in grams:
@@ -459,14 +465,9 @@ class Gazetteer:
             else:
                 distance = _edit_distance(key, name)
             if distance <= most:
-                scored.append((distance, -counts[i], name))
-        scored.sort(key=lambda s: (s[0], s[1], -self.by_name[s[2]][0].population))
-        out: list[Commune] = []
-        for _, _, name in scored:
-            for c in self.by_name[name]:
-                if len(out) < limit:
-                    out.append(c)
-        return out
+                scored.extend((distance, -c.population, c.insee) for c in self.by_name[name])
+        scored.sort()
+        return [self.by_insee[insee] for _, _, insee in scored[:limit]]
 
     # -- suggest -----------------------------------------------------------------------
 
@@ -487,6 +488,109 @@ class Gazetteer:
         if len(best) < limit or best[-1][0] != 0:
             best = full.top(key, limit)
         return tuple(self.by_insee[insee] for _, insee in best)
+
+    # -- the commune at a point ----------------------------------------------------------
+
+    @functools.cached_property
+    def _grid(self) -> dict[tuple[int, int], list[Commune]]:
+        """Communes by cell of ``_GRID_DEGREES`` (the city of Paris, Lyon and Marseille
+        left out: their arrondissements are more precise)."""
+        grid: dict[tuple[int, int], list[Commune]] = defaultdict(list)
+        for c in self.communes:
+            if c.insee not in ("75056", "69123", "13055"):
+                grid[_cell(c.lat, c.lon)].append(c)
+        return dict(grid)
+
+    def nearest(self, lat: float, lon: float, within_km: float = 20.0) -> Commune | None:
+        """The commune a position most likely lies in (what "autour de moi" names), or
+        None when no commune's point is within ``within_km``.
+
+        The table has a point per commune, not its outline: the distance to each point
+        is divided by the commune's likely radius (larger for a more populous commune),
+        so that a position 1.5 km from the centre of Tours is in Tours, not in the
+        small neighbour whose town hall is 1 km away."""
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            return None
+        row, column = _cell(lat, lon)
+        best: tuple[float, Commune] | None = None
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for c in self._grid.get((row + dr, column + dc), ()):
+                    km = _km(lat, lon, c.lat, c.lon)
+                    if km > within_km:
+                        continue
+                    score = km / (0.5 + 0.6 * math.sqrt(max(c.population, 0) / 10_000))
+                    if best is None or score < best[0]:
+                        best = (score, c)
+        return best[1] if best is not None else None
+
+
+_GRID_DEGREES = 0.2  # ~22 km of latitude: the 3 × 3 cells around a point cover 20 km
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / _GRID_DEGREES), math.floor(lon / _GRID_DEGREES)
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2
+    a += math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a place known only by its address is put: its commune's point (or its
+    postcode's), always an approximation of the place's own position."""
+
+    lat: float
+    lon: float
+    label: str  # "Loches (37600)"
+    basis: Literal["insee", "commune", "postcode"]  # what the point was found from
+
+    @property
+    def approximate(self) -> bool:
+        return True
+
+
+def locate_address(
+    gazetteer: Gazetteer,
+    postcode: str | None = None,
+    locality: str | None = None,
+    insee: str | None = None,
+) -> Located | None:
+    """The point of a place that has an address but no coordinates: the commune of its
+    INSEE code, else the commune of that name among its postcode's, else the postcode's
+    point, else the only commune of that name. None when nothing fits (an unknown
+    postcode, a commune name shared by several communes and no postcode to choose)."""
+    code = (insee or "").strip().upper()
+    if len(code) == 4 and code.isdigit():
+        code = "0" + code
+    if code in gazetteer.by_insee:
+        c = gazetteer.by_insee[code]
+        return Located(c.lat, c.lon, c.label, "insee")
+    pc = re.sub(r"\s+", "", postcode or "")
+    if len(pc) == 4 and pc.isdigit():
+        pc = "0" + pc  # a spreadsheet dropped the leading zero
+    key = normalise(locality or "")
+    communes = gazetteer.by_postcode.get(pc, []) if _POSTCODE.match(pc) else []
+    if communes:
+        if key:
+            named = [c for c in communes if normalise(c.name) == key
+                     or key in (normalise(a) for a in c.aliases)]  # fmt: skip
+            if len(named) == 1:
+                c = named[0]
+                return Located(c.lat, c.lon, f"{c.name} ({pc})", "commune")
+        lat, lon, _ = gazetteer.postcode_points[pc]
+        label = f"{communes[0].name} ({pc})" if len(communes) == 1 else pc
+        return Located(lat, lon, label, "postcode")
+    if key:
+        found = gazetteer._by_key(key)
+        if len(found) == 1:
+            c = found[0]
+            return Located(c.lat, c.lon, c.label, "commune")
+    return None
 
 
 @functools.cache

@@ -119,6 +119,48 @@ def _inline_contexts(node: Any) -> Any:
     return node
 
 
+def _nullification() -> FeedError:
+    return FeedError(
+        "contexte JSON-LD refusé : « null » annule le contexte LTC, qui est protégé ; pour "
+        "ajouter vos propres clés, mettez-les après lui : "
+        '"@context": ["https://w3id.org/ltc/context.jsonld", {…}]',
+        "JSON-LD context refused: null would clear the protected LTC context; to add keys "
+        'of your own, put them after it: "@context": ["https://w3id.org/ltc/context.jsonld", '
+        "{…}]",
+    )
+
+
+def refuse_protected_nullification(document: Any) -> None:
+    """Refuse a ``null`` context once the LTC context is active (``[ltc, null, {…}]``, or
+    ``"@context": null`` in a node below one using it): the LTC context is protected, and
+    JSON-LD 1.1 makes clearing protected terms an error (« invalid context
+    nullification »), as jsonld.js and pyld report it. Walks the document level by level."""
+    level: list[tuple[Any, bool]] = [(document, False)]
+    while level:
+        following: list[tuple[Any, bool]] = []
+        for node, protected in level:
+            if isinstance(node, list):
+                following += [(item, protected) for item in node if isinstance(item, dict | list)]
+                continue
+            if not isinstance(node, dict):
+                continue
+            if "@context" in node:
+                value = node["@context"]
+                for item in value if isinstance(value, list) else [value]:
+                    if item is None and protected:
+                        raise _nullification()
+                    if item is None:
+                        protected = False
+                    elif isinstance(item, str) and item in _LTC_CONTEXT_IRIS:
+                        protected = True
+            following += [
+                (child, protected)
+                for key, child in node.items()
+                if key != "@context" and isinstance(child, dict | list)
+            ]
+        level = following
+
+
 def prepare(data: bytes, max_depth: int) -> bytes:
     """A JSON-LD document ready for the parser: bounded, with its contexts inlined."""
     document = load_json(data, max_depth)
@@ -129,4 +171,5 @@ def prepare(data: bytes, max_depth: int) -> bytes:
             "le document JSON-LD doit être un objet ou une liste",
             "a JSON-LD document must be an object or an array",
         )
+    refuse_protected_nullification(document)
     return json.dumps(_inline_contexts(document), ensure_ascii=False).encode("utf-8")

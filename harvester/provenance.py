@@ -106,7 +106,8 @@ def forget_source_description(meta_graph: str, source_iri: str) -> str:
     """A SPARQL Update removing what the metadata graph says of a source."""
     return (
         f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}> ?p ?o }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }}"
+        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}#distribution> ?p ?o }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{source_iri}#contact> ?p ?o }} }}"
     )
 
 

@@ -52,6 +52,9 @@ class SplitFeed:
     records: dict[str, Record]
     owner: dict[str, str]  # IRI of a record or of a node it owns → the record's IRI
     ignored: list[ox.Triple]
+    # nodes (not records) that the nodes of more than one record link to: one owns them,
+    # the others' statements lead to them too (validation charges them all)
+    shared: set[str] = field(default_factory=set)
 
 
 def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
@@ -72,14 +75,18 @@ def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
                 links[subject].append(target.value)
     records = {iri: Record(iri, sorted(found)) for iri, found in classes.items()}
     owner: dict[str, str] = {}
+    shared: set[str] = set()
     for iri in sorted(records):
         owner[iri] = iri
         queue = deque([iri])
         while queue:
             for target in links.get(queue.popleft(), ()):
-                if target in outgoing and target not in records and target not in owner:
-                    owner[target] = iri
-                    queue.append(target)
+                if target in outgoing and target not in records:
+                    if target not in owner:
+                        owner[target] = iri
+                        queue.append(target)
+                    elif owner[target] != iri:
+                        shared.add(target)
     ignored: list[ox.Triple] = []
     # Statements were grouped by subject above: hand each group over whole.
     for subject, group in outgoing.items():
@@ -88,4 +95,4 @@ def split_records(triples: list[ox.Triple], source: str = "") -> SplitFeed:
             ignored.extend(group)
         else:
             records[record_iri].triples.extend(group)
-    return SplitFeed(records, owner, ignored)
+    return SplitFeed(records, owner, ignored, shared)

@@ -1,18 +1,31 @@
 """Validate a normalised feed against the registry's shapes, record by record.
 
 The registry's own shapes are always used (never shapes found in the data). Each
-shape result is charged to the record that owns its focus node; a record with a
-Violation is rejected. A presence, event or label that depends on a rejected place or
-organisation of the same feed is rejected with it (``ltcsh:Cascade``).
+shape result is charged to the record it concerns: the record that owns its focus
+node when the shape targets a class; when it targets the objects of a property
+(coordinates, address, opening hours), the records whose statements lead to the focus
+node, so that a literal where a node is required, or another record put there, is a
+problem of the record that wrote it. A record with a Violation is rejected. A
+presence, event or label that depends on a rejected place or organisation of the same
+feed is rejected with it (``ltcsh:Cascade``).
+
+Both engines read the literals as the feed wrote them (after normalisation): the
+compiled engine keeps them away from the store's rewriting
+(``harvester.shacl_sparql.keep_written_forms``), and pyshacl's rdflib terms are built
+without rdflib's normalisation. An engine that fails raises ``EngineError``
+(validation impossible), never a partial result.
 
 Validation results depend only on a record's own statements, so they are cached by
-the record's content: a changed feed revalidates only the records that changed.
+the record's content: a changed feed revalidates only the records that changed (with
+the statements of the nodes they lead to that another record owns, so that a record
+is judged alike alone and with its whole feed).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -21,13 +34,14 @@ from typing import NamedTuple
 import pyoxigraph as ox
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
 
 from core import resources
 from core.harvest_files import Finding as DocumentedFinding
 from core.harvest_files import RecordFindings
 from core.vocab import CASCADE, LTC, SCHEMA
-from harvester.errors import FeedError
+from harvester.errors import EngineError, FeedError
 from harvester.records import Record, SplitFeed, split_records
 
 SEVERITIES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
@@ -134,7 +148,7 @@ def constraint_messages(shape: str) -> dict[str, str]:
 
 # --- engines: both return (focus, shape, severity, path, value) tuples --------------
 
-# focus, shape, severity, path, value, value is an IRI
+# focus (``focus_key``), shape, severity, path, value, value is an IRI
 RawResult = tuple[str, str, str, str | None, str | None, bool]
 Engine = Callable[[list[Record]], Iterable[RawResult]]
 
@@ -148,13 +162,33 @@ def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode):
         return Literal(term.value, lang=term.language)
     if term.datatype.value == str(XSD.string):
         return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    # As written: rdflib's normalisation would turn " 45" into "45", "1.5E0" into "1.5".
+    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+
+
+def focus_key(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """How a result names its focus node: an IRI's text, or a literal in N-Triples
+    syntax (a literal where a node is required: it starts with a quote)."""
+    return str(term) if isinstance(term, ox.Literal) else term.value
+
+
+def _ox_term(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
 
 
 def rdflib_graph(triples: Iterable[ox.Triple]) -> Graph:
     graph = Graph()
-    for t in triples:
-        graph.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+    with warnings.catch_warnings():
+        # rdflib warns about each odd literal ("weird boolean"): validation reports them
+        warnings.simplefilter("ignore", UserWarning)
+        for t in triples:
+            graph.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
     return graph
 
 
@@ -173,7 +207,7 @@ def pyshacl_engine(records: list[Record]) -> Iterable[RawResult]:
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
         yield (
-            str(report.value(result, SH.focusNode)),
+            focus_key(_ox_term(report.value(result, SH.focusNode))),
             str(shape) if isinstance(shape, URIRef) else "",
             SEVERITIES.get(str(report.value(result, SH.resultSeverity)), "Violation"),
             str(path) if isinstance(path, URIRef) else None,
@@ -191,12 +225,16 @@ def _compiled_shapes():
 
 def sparql_engine(records: list[Record]) -> Iterable[RawResult]:
     """The fast engine: the shapes compiled to SPARQL over an in-memory pyoxigraph store,
-    giving the same results as pyshacl (tests/test_shacl_sparql.py checks it)."""
-    data = "".join(line for r in records for line in r.lines).encode("utf-8")
-    for result in _compiled_shapes().validate_ntriples(data):
+    giving pyshacl's results but where pyshacl departs from the SHACL specification
+    (harvester/engine_differences.toml; tests/test_engine_differential.py checks it)."""
+    from harvester.shacl_sparql import kept_line
+
+    # every literal as written, whatever the store would make of it
+    data = "".join(kept_line(line) for r in records for line in r.lines).encode("utf-8")
+    for result in _compiled_shapes().validate_ntriples(data, kept=True):
         value = result.value
         yield (
-            result.focus.value,
+            focus_key(result.focus),
             result.source_shape,
             SEVERITIES.get(result.severity, "Violation"),
             result.path,
@@ -255,17 +293,152 @@ class ValidationCache:
         return cls(data["shapes"], records)
 
 
-def _charge(raw: Iterable[RawResult], split: SplitFeed) -> dict[str, list[Finding]]:
+@dataclass(frozen=True)
+class _Reach:
+    """How a shape's focus nodes are found: instances of classes, or objects of
+    predicates (the statements that lead to them)."""
+
+    classes: frozenset[str] = frozenset()
+    objects_of: frozenset[str] = frozenset()
+
+
+@cache
+def shape_reach() -> dict[str, _Reach]:
+    """For each shape that reports results (named by IRI), how its focus nodes are
+    reached: its own targets, those of the node shape whose ``sh:property`` it is, or
+    the path of the property shape whose ``sh:property`` it is."""
+    graph = shapes_graph()
+    reach: dict[object, _Reach] = {}
+
+    def path_predicates(shape) -> frozenset[str]:
+        path = graph.value(shape, SH.path)
+        if isinstance(path, URIRef):
+            return frozenset({str(path)})
+        alternatives = graph.value(path, SH.alternativePath) if path is not None else None
+        if alternatives is None:
+            return frozenset()
+        return frozenset(str(m) for m in Collection(graph, alternatives))
+
+    def visit(shape, found: _Reach, seen: frozenset) -> None:
+        if shape in seen:
+            return
+        mine = _Reach(
+            frozenset(str(c) for c in graph.objects(shape, SH.targetClass)),
+            frozenset(str(p) for p in graph.objects(shape, SH.targetObjectsOf)),
+        )
+        here = _Reach(found.classes | mine.classes, found.objects_of | mine.objects_of)
+        previous = reach.get(shape, _Reach())
+        reach[shape] = _Reach(
+            previous.classes | here.classes, previous.objects_of | here.objects_of
+        )
+        predicates = path_predicates(shape)
+        for nested in graph.objects(shape, SH.property):
+            # a property shape of a node shape has the same focus nodes; of a property
+            # shape, the values of its path
+            inner = _Reach(frozenset(), predicates) if predicates else here
+            visit(nested, inner, seen | {shape})
+
+    for shape in set(graph.subjects(SH.targetClass, None)) | set(
+        graph.subjects(SH.targetObjectsOf, None)
+    ):
+        visit(shape, _Reach(), frozenset())
+    return {str(shape): r for shape, r in reach.items() if isinstance(shape, URIRef)}
+
+
+@cache
+def _leading_predicates() -> frozenset[str]:
+    return frozenset(p for r in shape_reach().values() for p in r.objects_of)
+
+
+class _Leads:
+    """The statements of the records validated whose object a shape targets: object
+    (``focus_key``) → the subjects that lead to it. Built once, when first needed (a
+    literal, a record or a shared node as focus: broken feeds)."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self.records = records
+        self._index: dict[tuple[str, str], list[str]] | None = None
+
+    def subjects(self, focus: str, predicates: frozenset[str]) -> list[str]:
+        if self._index is None:
+            self._index = {}
+            read = {ox.NamedNode(p) for p in _leading_predicates()}
+            for record in self.records:
+                for t in record.triples:
+                    if t.predicate in read:
+                        key = (focus_key(t.object), t.predicate.value)
+                        self._index.setdefault(key, []).append(t.subject.value)
+        return [s for p in predicates for s in self._index.get((focus, p), ())]
+
+
+def _charge(raw: Iterable[RawResult], split: SplitFeed, leads: _Leads) -> dict[str, list[Finding]]:
+    """Each result charged to the records it concerns (see the module's docstring).
+    A result on a node reached through a statement (``sh:targetObjectsOf``) goes to
+    the records of the statements that lead to it, never to a record that does not
+    write one: a place whose ``schema:geo`` is another place is the one at fault. A
+    node that one record owns and no other links to is its owner's (no lookup)."""
     by_record: dict[str, list[Finding]] = {}
+    reaches = shape_reach()
+    records_, shared, owners = split.records, split.shared, split.owner
     for focus, shape, severity, path, value, value_is_iri in raw:
-        record = split.owner.get(focus)
-        if record is None:
-            continue
+        reach = reaches.get(shape)
+        owner = owners.get(focus)
+        if (
+            reach is None
+            or not reach.objects_of
+            or (owner is not None and focus not in records_ and focus not in shared)
+        ):
+            if owner is None:
+                continue
+            records: Iterable[str] = (owner,)
+        else:  # a literal, a record, a shared node: the statements that lead to it
+            leading = {owners.get(s) for s in leads.subjects(focus, reach.objects_of)}
+            if reach.classes and focus in records_:
+                leading.add(focus)  # a record, also a target as an instance of a class
+            leading.discard(None)
+            if not leading and owner:
+                leading = {owner}
+            records = sorted(leading)  # type: ignore[type-var]
         finding = Finding(shape, severity, focus, path, value, value_is_iri)
-        # One constraint may fail through several components (datatype, range…): say it once.
-        if finding not in by_record.setdefault(record, []):
-            by_record[record].append(finding)
+        for record in records:
+            found = by_record.setdefault(record, [])
+            # One constraint may fail through several components (datatype, range…): say it once.
+            if finding not in found:
+                found.append(finding)
     return by_record
+
+
+def _foreign_nodes(todo: list[Record], split: SplitFeed) -> Record | None:
+    """The statements of nodes the records to validate lead to (coordinates, address,
+    hours) that another record owns, as one record-like group: validated with them, a
+    record sees the same nodes alone as with the whole feed."""
+    read = _leading_predicates()
+    mine = {r.iri for r in todo}
+    wanted: dict[str, set[str]] = {}  # owner → nodes
+    for record in todo:
+        for t in record.triples:
+            if t.predicate.value in read and type(t.object) is ox.NamedNode:
+                node = t.object.value
+                owner = split.owner.get(node)
+                if owner is not None and owner not in mine:
+                    wanted.setdefault(owner, set()).add(node)
+    if not wanted:
+        return None
+    triples = [
+        t
+        for owner, nodes in sorted(wanted.items())
+        for t in split.records[owner].triples
+        if t.subject.value in nodes
+    ]
+    return Record("", [], triples)
+
+
+def run_engine(engine: str, records: list[Record]) -> list[RawResult]:
+    """The raw results of an engine; EngineError when it fails (validation impossible)."""
+    try:
+        return list(ENGINES[engine](records))
+    except Exception as error:  # whatever the engine raises: pyshacl, rdflib, the store
+        raise EngineError(engine, error) from error
 
 
 def _cascade(results: dict[str, RecordResult]) -> None:
@@ -329,7 +502,10 @@ def validate_split(
         else:
             todo.append(iri)
     if todo:
-        fresh = _charge(ENGINES[engine]([split.records[iri] for iri in todo]), split)
+        records = [split.records[iri] for iri in todo]
+        foreign = _foreign_nodes(records, split) if len(todo) < len(split.records) else None
+        given = [*records, foreign] if foreign else records
+        fresh = _charge(run_engine(engine, given), split, _Leads(given))
         for iri in todo:
             findings[iri] = fresh.get(iri, [])
     if cache is not None:
@@ -374,6 +550,18 @@ def record_findings(validation: FeedValidation) -> list[RecordFindings]:
     ]
 
 
+def _nt_focus(focus: str) -> str:
+    """A finding's focus in N-Triples: an IRI, or a literal already written so."""
+    return focus if focus.startswith('"') else f"<{focus}>"
+
+
+def _rdflib_focus(focus: str) -> URIRef | Literal:
+    if not focus.startswith('"'):
+        return URIRef(focus)
+    (quad,) = ox.parse(f"<urn:x> <urn:x> {focus} .".encode(), format=ox.RdfFormat.N_TRIPLES)
+    return _to_rdflib(quad.object)
+
+
 def _nt_literal(text: str, lang: str | None = None) -> str:
     return str(ox.Literal(text, language=lang)) if lang else str(ox.Literal(text))
 
@@ -408,7 +596,7 @@ def report_ntriples(validation: FeedValidation, report_iri: str) -> Reports:
             lines = [
                 f"<{report_iri}> <{sh}result> {node} .",
                 f"{node} <{RDF.type}> <{sh}ValidationResult> .",
-                f"{node} <{sh}focusNode> <{finding.focus}> .",
+                f"{node} <{sh}focusNode> {_nt_focus(finding.focus)} .",
                 f"{node} <{sh}sourceShape> <{finding.constraint}> .",
                 f"{node} <{sh}resultSeverity> <{sh}{finding.severity}> .",
             ]
@@ -458,7 +646,7 @@ def report_graph(validation: FeedValidation) -> Graph:
             node = BNode()
             graph.add((report, SH.result, node))
             graph.add((node, RDF.type, SH.ValidationResult))
-            graph.add((node, SH.focusNode, URIRef(finding.focus)))
+            graph.add((node, SH.focusNode, _rdflib_focus(finding.focus)))
             graph.add((node, SH.sourceShape, URIRef(finding.constraint)))
             graph.add((node, SH.resultSeverity, SH[finding.severity]))
             if finding.path:

@@ -13,6 +13,7 @@ from core.config import Settings, env_name
 from harvester.checking import (
     DEFAULT_ENGINE,
     ENGINE_NAMES,
+    PLACEHOLDER_NAMESPACE,
     FeedError,
     check_feed,
     dumps_json,
@@ -106,6 +107,20 @@ def _read_input(target: str) -> tuple[bytes, str | None]:
     default=None,
     help="Source id that scopes the IRIs minted for blank nodes (default: from the file name).",
 )
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A mapping file (TOML, docs/adaptateurs.md) for a spreadsheet that does not follow "
+    "the standard template, or a GoGoCarto export.",
+)
+@click.option("--sheet", default=None, help="XLSX or ODS: the sheet to read (default: the first).")
+@click.option(
+    "--namespace",
+    default=None,
+    help="Standard spreadsheet: the namespace its IRIs are minted under (default: the "
+    f"placeholder {PLACEHOLDER_NAMESPACE}).",
+)
 def validate(
     feeds: tuple[str, ...],
     lang: str,
@@ -113,14 +128,22 @@ def validate(
     syntax: str | None,
     engine: str,
     source: str | None,
+    mapping: Path | None,
+    sheet: str | None,
+    namespace: str | None,
 ) -> None:
     """Validate feeds against the LTC shapes, without any store.
 
     Applies the harvester's parsing and normalisation, then reports each record's
-    problems. Exit status: 0 nothing would be rejected, 1 records would be rejected,
-    2 a feed cannot be read or parsed (the highest over all feeds).
+    problems. A spreadsheet (.csv, .xlsx, .ods) following the standard template
+    (docs/modele-tableur/) is read as the harvester reads it, and its report names rows
+    and columns; another layout needs --mapping. Exit status: 0 nothing would be
+    rejected, 1 records (or rows) would be rejected, 2 a feed cannot be read or parsed,
+    or cannot be validated (« validation impossible »: the SHACL engine failed on it)
+    (the highest over all feeds).
     """
     settings = command_settings()
+    mapping_text = mapping.read_bytes() if mapping is not None else None
     status = EXIT_OK
     checks, reports, errors = [], [], []
     for target in feeds:
@@ -135,8 +158,11 @@ def validate(
                 content_type=content_type,
                 syntax=syntax,
                 engine=engine,
+                mapping=mapping_text,
+                sheet=sheet,
+                namespace=namespace,
             )
-        except FeedError as error:
+        except FeedError as error:  # EngineError too: validation impossible, status 2
             status = max(status, EXIT_UNREADABLE)
             errors.append({"feed": target, "error": error.message(lang)})
             if output_format == "text":
@@ -197,7 +223,10 @@ def show_config() -> None:
     """Print every setting with its value and its LTC_… variable."""
     settings = command_settings()
     for f in fields(Settings):
-        click.echo(f"{f.name} = {json.dumps(str(getattr(settings, f.name)))}")
+        value = str(getattr(settings, f.name))
+        if f.metadata.get("secret") and value:
+            value = "(hidden)"  # a password is never printed
+        click.echo(f"{f.name} = {json.dumps(value)}")
         click.echo(f"    {env_name(f.name)} — {f.metadata['help']}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from core.config import Settings
 from core.datafolder import DataFolder
 from core.harvest_files import SourceFiles
 from core.store import StoreError
-from harvester.adapters import convert as convert_feed
-from harvester.adapters import load_mapping
+from harvester.adapters import adapt_with_notes, load_mapping, standard_mapping
+from harvester.adapters.standard import PLACEHOLDER_NAMESPACE, PLACEHOLDER_NETWORK_NAME
 from harvester.errors import FeedError
 from harvester.harvest import HarvestError, Outcome, Progress
 from ltc.cli_settings import command_settings
@@ -254,10 +255,19 @@ def takedown_remove(iri: str) -> None:
 @click.argument("feed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--mapping",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The source's mapping file (TOML, see docs/adaptateurs.md).",
+    help="The source's mapping file (TOML, see docs/adaptateurs.md); without it, FEED is a "
+    "spreadsheet following the standard template (docs/modele-tableur/).",
 )
+@click.option(
+    "--namespace",
+    default=None,
+    help="Standard spreadsheet: the namespace its IRIs are minted under (default: the "
+    "placeholder https://mon-reseau.example.org/).",
+)
+@click.option("--network-name", default=None, help="Standard spreadsheet: the network's name.")
+@click.option("--sheet", default=None, help="XLSX or ODS: the sheet to read (default: the first).")
 @click.option(
     "-o",
     "--output",
@@ -265,18 +275,39 @@ def takedown_remove(iri: str) -> None:
     default=None,
     help="Where to write the JSON-LD feed (default: standard output).",
 )
-def convert_command(feed: Path, mapping: Path, output: Path | None) -> None:
-    """Turn a GoGoCarto export or a spreadsheet CSV into a JSON-LD feed.
+def convert_command(
+    feed: Path,
+    mapping: Path | None,
+    namespace: str | None,
+    network_name: str | None,
+    sheet: str | None,
+    output: Path | None,
+) -> None:
+    """Turn a spreadsheet (CSV, XLSX, ODS) or a GoGoCarto export into a JSON-LD feed.
 
     The result is what the harvester loads for such a source, so a network can publish
-    linked data straight from its spreadsheet.
+    linked data straight from its spreadsheet. What had to be changed or left out is
+    told on standard error, row by row.
     """
     try:
-        text = convert_feed(feed.read_bytes(), load_mapping(mapping.read_bytes()))
+        if mapping is not None:
+            rules = load_mapping(mapping.read_bytes())
+            if sheet:
+                rules = replace(rules, sheet=sheet)
+        else:
+            rules = standard_mapping(
+                namespace or PLACEHOLDER_NAMESPACE,
+                network_name=network_name or PLACEHOLDER_NETWORK_NAME,
+                sheet=sheet,
+            )
+        adapted = adapt_with_notes(feed.read_bytes(), rules.adapter, rules)
     except FeedError as error:
         click.echo(f"{feed} : {error.message('fr')}", err=True)
         sys.exit(2)
+    text = json.dumps(adapted.document, ensure_ascii=False, indent=2) + "\n"
+    for note in adapted.notes:
+        click.echo(f"{feed} : {note.message('fr')}", err=True)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
-        click.echo(text)
+        click.echo(text, nl=False)

@@ -34,7 +34,10 @@ def repair_interrupted(store: Store, settings: Settings) -> None:
     """Whatever an earlier run left half-done when it was killed (a source's graphs, the
     derived graph), made whole again before anything is published: sources from their
     accepted statements, the derived graph by computing it again. A graph nobody can
-    rebuild is dropped."""
+    rebuild is dropped. First, a remote store's graphs that lost statements (a server
+    restarted without a checkpoint) are written back from the writer's copy; readers are
+    then told by a new publication."""
+    reloaded = store.reload_lost_graphs()
     repair(store, settings, Iris(settings.base_iri))
     repair_derived_graph(store, settings)
     for graph in sorted(store.incomplete_graphs()):
@@ -45,6 +48,25 @@ def repair_interrupted(store: Store, settings: Settings) -> None:
             "interrupted writes could not be repaired: "
             + ", ".join(sorted(store.incomplete_graphs()))
         )
+    if reloaded:
+        store.publish()  # the web tier rebuilds what it read from the damaged graphs
+
+
+def check_store(settings: Settings) -> list[str]:
+    """``ltc serve`` at start, with a remote store: what ``repair_interrupted`` does,
+    unless a harvest holds the writer (it checks the store itself). Returns the graphs
+    written back."""
+    try:
+        store = open_store(settings, writer=True)
+    except StoreError as error:
+        log.info("store check skipped: %s", error)
+        return []
+    with store:
+        reloaded = store.reload_lost_graphs()
+        if reloaded:
+            repair_interrupted(store, settings)
+            store.publish()
+    return reloaded
 
 
 def harvest(

@@ -17,8 +17,6 @@ from ltc.cli_settings import command_settings
 if TYPE_CHECKING:
     from flask import Flask
 
-SERVER_THREADS = 8
-
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -48,11 +46,21 @@ def _warm_up(app: Flask) -> None:
     default_gazetteer()
 
 
+def _check_remote_store(settings: Settings) -> None:
+    """A remote store may have lost writes (a server restarted without a checkpoint):
+    where the harvester's data folder is, check it and write lost graphs back."""
+    from core.datafolder import DataFolder
+    from ltc.pipeline import check_store
+
+    if settings.store_backend == "sparql" and DataFolder(settings.data_dir).store.is_dir():
+        for graph in check_store(settings):
+            click.echo(f"Magasin SPARQL : graphe rechargé (déclarations perdues) : <{graph}>")
+
+
 def run_server(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted: waitress, access logs, the harvest schedule if set."""
-    import waitress
-
     from ltc.schedule import HarvestSchedule
+    from ltc.server import make_server
     from registry.access_log import AccessLog
     from registry.app import create_app
 
@@ -64,16 +72,16 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     access.setLevel(logging.INFO)
     access.propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _check_remote_store(settings)
     threading.Thread(target=_warm_up, args=(app,), name="ltc-warm-up", daemon=True).start()
     if settings.harvest_every > 0:
         HarvestSchedule(settings).start()
         click.echo(f"Moissonnage au démarrage puis toutes les {settings.harvest_every:g} min.")
+    server = make_server(AccessLog(app, settings.trusted_proxies), settings, host, port)
     click.echo(f"Registre LTC : http://{host}:{port}/ (données : {settings.data_dir})")
-    waitress.serve(
-        AccessLog(app),
-        host=host,
-        port=port,
-        threads=SERVER_THREADS,
-        max_request_body_size=max(settings.sparql_max_body, settings.max_feed_bytes) + 1024 * 1024,
-        ident="ltc-registry",
-    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

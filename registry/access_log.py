@@ -2,7 +2,9 @@
 
 People's searches say where they are: the parameters that carry a position or a place
 name (``lat``, ``lon``, ``bbox``, ``q``, ``commune``…) are never written, only their
-names; client addresses are cut to their network (IPv4 /24, IPv6 /48).
+names; client addresses are cut to their network (IPv4 /24, IPv6 /48). ``ms`` is the
+time the application took, ``queued_ms`` the time the request waited for a thread
+before (from ``ltc.received`` in the WSGI environment, set by ``ltc serve``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from registry.clients import client_address
+
 log = logging.getLogger("ltc.access")
+RECEIVED_KEY = "ltc.received"  # WSGI environ: time.monotonic() when the request was whole
 PRIVATE_PARAMETERS = frozenset({"lat", "lon", "bbox", "q", "commune", "latitude", "longitude"})
 
 StartResponse = Callable[..., Any]
@@ -43,11 +48,16 @@ def safe_query(query_string: str) -> dict[str, str]:
 class AccessLog:
     """WSGI middleware writing one JSON line per answered request."""
 
-    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]]) -> None:
+    def __init__(
+        self, app: Callable[[dict, StartResponse], Iterable[bytes]], trusted_proxies: str = ""
+    ) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies  # whose X-Forwarded-For names the client
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
+        started = time.monotonic()
+        # set by ``ltc serve``'s server when the request had arrived whole
+        received = environ.get(RECEIVED_KEY) or started
         status: list[str] = ["000"]
 
         def recording_start(code: str, headers: list, *args: Any) -> Any:
@@ -68,13 +78,14 @@ class AccessLog:
                 json.dumps(
                     {
                         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        "client": anonymised_address(environ.get("REMOTE_ADDR", "")),
+                        "client": anonymised_address(client_address(environ, self.trusted_proxies)),
                         "method": environ.get("REQUEST_METHOD", ""),
                         "path": environ.get("PATH_INFO", ""),
                         "query": safe_query(environ.get("QUERY_STRING", "")),
                         "status": int(status[0]) if status[0].isdigit() else 0,
                         "bytes": sent,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "ms": round((time.monotonic() - started) * 1000, 1),
+                        "queued_ms": round(max(0.0, started - received) * 1000, 1),
                     },
                     ensure_ascii=False,
                 )

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from core.vocab import LTC_THEME
+from gazetteer.lookup import Resolution, default_gazetteer
 from registry.caching import cached
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.places import (
@@ -36,13 +37,7 @@ from registry.vocabularies import in_scheme, label
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 THEME_BASE = LTC_THEME
-CORS = {"Access-Control-Allow-Origin": "*"}
-
-
-@blueprint.after_request
-def _cors(response: Response) -> Response:
-    response.headers.update(CORS)
-    return response
+# CORS (any origin, preflights with If-None-Match): registry.cors, for every route
 
 
 # -- parameters -----------------------------------------------------------------------------
@@ -128,12 +123,52 @@ def _moment() -> tuple[datetime, bool]:
     return moment, True
 
 
+def _centre() -> tuple[float | None, float | None, Resolution | None]:
+    """The point to search around: ``lat``/``lon``, or ``commune`` and/or ``postcode``
+    resolved by the offline gazetteer (400 when unknown or ambiguous, or with another
+    centre)."""
+    lat, lon = _number("lat"), _number("lon")
+    commune = request.args.get("commune", "").strip()[:200]
+    postcode = request.args.get("postcode", "").strip()[:20]
+    if not commune and not postcode:
+        return lat, lon, None
+    if lat is not None or lon is not None or request.args.get("bbox", "").strip():
+        raise SearchError(
+            "commune ou postcode ne se combinent pas avec lat/lon ni bbox : un seul centre",
+            "commune or postcode cannot be combined with lat/lon or bbox: one centre only",
+        )
+    if postcode and not (len(postcode) == 5 and postcode.isalnum()):
+        raise SearchError(
+            f"postcode : un code postal de cinq caractères est attendu, pas {postcode!r}",
+            f"postcode: a five-character postcode is expected, not {postcode!r}",
+        )
+    text = f"{commune} {postcode}" if commune and postcode else commune or postcode
+    found = default_gazetteer().resolve(text)
+    if found.status == "found" and found.lat is not None and found.lon is not None:
+        return found.lat, found.lon, found
+    if found.status == "ambiguous":
+        choices = ", ".join(f"{c.name} ({c.postcode}, INSEE {c.insee})" for c in found.matches[:8])
+        raise SearchError(
+            f"commune ambiguë {text!r} : {choices} ; précisez le code postal (postcode) ou "
+            "donnez le code INSEE",
+            f"ambiguous commune {text!r}: {choices}; add the postcode (postcode) or give the "
+            "INSEE code",
+        )
+    close = ", ".join(c.label for c in found.suggestions)
+    raise SearchError(
+        f"commune ou code postal inconnu : {text!r}"
+        + (f" (vouliez-vous dire {close} ?)" if close else ""),
+        f"unknown commune or postcode: {text!r}" + (f" (did you mean {close}?)" if close else ""),
+    )
+
+
 def search_from_args(default_per_page: int = 20) -> tuple[Search, datetime]:
     """The search the request's query string asks for, and the moment it refers to."""
     moment, open_filter = _moment()
+    lat, lon, _resolved = _centre()
     query = Search(
-        lat=_number("lat"),
-        lon=_number("lon"),
+        lat=lat,
+        lon=lon,
         radius_km=_number("radius", 10.0) or 0.0,
         bbox=_bbox(),
         themes=_iris("theme", THEME_BASE),
@@ -181,6 +216,7 @@ def hit_json(hit: Hit, found: Directory, sources: dict[str, dict] | None = None)
         "address": {"street": card.street, "postcode": card.postcode, "locality": card.locality},
         "lat": card.lat,
         "lon": card.lon,
+        "approximate": card.approximate,
         "distance_km": None if hit.distance_km is None else round(hit.distance_km, 3),
         "themes": [{"iri": t, "label": label(t)} for t in card.themes],
         "networks": [{"iri": n, "name": found.network_name(n)} for n in card.networks],
@@ -203,12 +239,27 @@ def _page_link(page: int) -> str:
     return request.base_url + "?" + urlencode(args, doseq=True)
 
 
+def centre_json() -> dict[str, Any] | None:
+    """The commune or postcode the search is around, as the gazetteer resolved it."""
+    lat, lon, resolved = _centre()
+    if resolved is None:
+        return None
+    return {
+        "label": resolved.label,
+        "insee": [c.insee for c in resolved.matches],
+        "lat": lat,
+        "lon": lon,
+        "exact": resolved.exact,
+    }
+
+
 def results_json(results: Results, found: Directory) -> dict[str, Any]:
     sources: dict[str, dict] = {}
     places = [hit_json(hit, found, sources) for hit in results.hits]
     page = results.search.page
     return {
         "generation": found.generation,
+        "centre": centre_json(),
         "total": results.total,
         "page": page,
         "per_page": results.search.per_page,
@@ -230,6 +281,7 @@ def detail_json(detail: PlaceDetail) -> dict[str, Any]:
         "records": detail.records,
         "lat": detail.lat,
         "lon": detail.lon,
+        "approximate": detail.approximate,
         "timezone": detail.timezone,
         "open_now": detail.open_now,
         "next_opening": detail.next_opening,
@@ -286,6 +338,7 @@ def _geojson(results: Results, found: Directory) -> dict[str, Any]:
                     "name": card.name,
                     "locality": card.locality,
                     "postcode": card.postcode,
+                    "approximate": card.approximate,
                     "distance_km": None if km is None else round(km, 3),
                     "themes": [label(t) for t in card.themes],
                     "networks": [found.network_name(n) for n in card.networks],
@@ -376,7 +429,7 @@ def places_geojson() -> Response:
         body = json.dumps(_geojson(search(found, query, moment), found), ensure_ascii=False)
         return Response(body, mimetype="application/geo+json")
 
-    return cached(build, "geojson", _minute(moment))
+    return cached(build, "geojson", _minute(moment), keep=True)
 
 
 @blueprint.get("/places.csv")
@@ -391,7 +444,7 @@ def places_csv() -> Response:
         response.headers["Content-Disposition"] = 'attachment; filename="lieux.csv"'
         return response
 
-    return cached(build, "csv", _minute(moment))
+    return cached(build, "csv", _minute(moment), keep=True)
 
 
 def _minute(moment: datetime) -> str:

@@ -18,15 +18,28 @@ from registry import (
     dataset,
     linked_data,
     public,
+    publish_page,
     sources,
     sparql,
     validator,
 )
 from registry.errors import register_errors
+from registry.limits import spend_allowance
 from registry.runtime import SETTINGS, generation
 from registry.security import security_headers
 
-BLUEPRINTS = (sparql, api, linked_data, sources, validator, dataset, convergences, public, assets)
+BLUEPRINTS = (
+    sparql,
+    api,
+    linked_data,
+    sources,
+    validator,
+    publish_page,
+    dataset,
+    convergences,
+    public,
+    assets,
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -41,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for area in BLUEPRINTS:
         app.register_blueprint(area.blueprint)
+    app.before_request(spend_allowance)
     app.after_request(security_headers)
     app.add_url_rule("/health", "health", health)
     register_errors(app)

@@ -52,7 +52,11 @@ def candidates() -> list[Candidate]:
                 place=card.iri if card else places[0],
                 networks=int(row["networks"].value),
                 organisations=int(row["organisations"].value),
-                network_names=row["networkNames"].value if "networkNames" in row else "",
+                network_names=" · ".join(  # sparql/convergence-candidates.rq says why
+                    sorted(set(row["networkNames"].value.split("\x1f")) - {""})
+                )
+                if "networkNames" in row
+                else "",
                 status=label(status.value) if status is not None else "",
             )
         )

@@ -1,10 +1,15 @@
 """The whole registry as one file, and its description.
 
 ``/dump.nq.gz``: every named graph of the published generation as gzipped N-Quads. It is
-written once per generation to ``data_dir/cache/`` and then sent from there, so a popular
-dump costs one store read per harvest. ``/void``: a VoID and DCAT description of the
-registry and of each source (licence, publisher, feed, size, last load), by content
-negotiation (Turtle, JSON-LD, N-Triples).
+written once per generation to ``data_dir/cache/`` (an absolute path: settings resolve
+``data_dir`` when they load, and ``DataFolder`` again) and then sent from there, so a
+popular dump costs one store read per harvest. ``/void`` (also at ``/catalog``): a VoID
+and DCAT-AP description — a ``dcat:Catalog`` of the registry's dataset and of each
+source's (title, description, publisher as a ``foaf:Agent``, licence, contact point as a
+``vcard:Kind``, distributions with their ``dcat:accessURL``), the SPARQL endpoint as a
+``dcat:DataService``, sizes and last loads — by content negotiation (Turtle, JSON-LD,
+N-Triples, RDF/XML), so an open-data portal (CKAN with ckanext-dcat, data.gouv.fr)
+harvests it.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Blueprint, Response, current_app, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 
 from core import vocab
 from core.catalog import Source, load_catalog, source_description
@@ -28,7 +33,8 @@ from core.resources import sparql_query
 from core.store import Store
 from core.vocab import LTC
 from registry.caching import cached
-from registry.runtime import app_settings, read_store
+from registry.linked_data import best_accepted
+from registry.runtime import app_settings, directory, read_store
 
 blueprint = Blueprint("dataset", __name__)
 
@@ -40,7 +46,13 @@ VOID_TYPES = {
     "text/turtle": "turtle",
     "application/ld+json": "json-ld",
     "application/n-triples": "nt",
+    "application/rdf+xml": "xml",  # what ckanext-dcat's harvester reads by default
 }
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+EU = "http://publications.europa.eu/resource/authority/"
+FRENCH = URIRef(EU + "language/FRA")
+FRANCE = URIRef(EU + "country/FRA")
+KEYWORDS = ("transition écologique", "économie sociale et solidaire", "tiers-lieux", "AMAP")
 
 _DUMP_LOCK = threading.Lock()
 _SIZES_LOCK = threading.Lock()
@@ -131,9 +143,12 @@ def graph_sizes(store: Store) -> tuple[dict[str, GraphSize], int]:
 
 
 def void_graph(store: Store) -> Graph:
-    """VoID + DCAT: the registry as a void:Dataset and dcat:Dataset, each source's graph a
-    void:subset with its licence, publisher, origin and size. The whole has no
-    void:uriSpace: its records keep their networks' IRIs (each subset names its own)."""
+    """VoID + DCAT-AP: the ``dcat:Catalog`` ``{base}catalog`` of the registry's dataset
+    (a void:Dataset and dcat:Dataset, with the dump and the SPARQL endpoint as
+    distributions) and of each source's dataset (``core.catalog.source_description``);
+    each source's graph a void:subset with its licence, publisher, origin and size. The
+    whole has no void:uriSpace: its records keep their networks' IRIs (each subset names
+    its own)."""
     settings = app_settings()
     iris = Iris(settings.base_iri)
     sizes, subjects = graph_sizes(store)
@@ -143,12 +158,72 @@ def void_graph(store: Store) -> Graph:
         ("void", VOID),
         ("dcat", DCAT),
         ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("vcard", VCARD),
         ("ltc", ltc),
         ("xsd", XSD),
     ):
         graph.bind(prefix, namespace)
+    catalog = URIRef(iris.base + "catalog")
     dataset = URIRef(iris.base + "dataset")
     dump_node = URIRef(iris.base + "dataset#dump")
+    sparql_node = URIRef(iris.base + "dataset#sparql")
+    service = URIRef(iris.base + "sparql#service")
+    endpoint = URIRef(iris.base + "sparql")
+    dump_url = URIRef(iris.base + "dump.nq.gz")
+    registry = URIRef(iris.registry)
+    name_fr = "Registre des Lieux de Convergence de la Transition"
+    name_en = "Registry of the Lieux de Convergence de la Transition"
+
+    graph.add((registry, RDF.type, FOAF.Agent))
+    graph.add((registry, FOAF.name, Literal(name_fr, lang="fr")))
+    graph.add((registry, FOAF.name, Literal(name_en, lang="en")))
+
+    sources = load_catalog(settings)
+    loads = {s.id: SourceFiles(settings.data_dir, s.id).load_state().last_loaded for s in sources}
+    graph.add((catalog, RDF.type, DCAT.Catalog))
+    graph.add((catalog, DCTERMS.title, Literal(name_fr + " — catalogue", lang="fr")))
+    graph.add((catalog, DCTERMS.title, Literal(name_en + " — catalogue", lang="en")))
+    graph.add(
+        (
+            catalog,
+            DCTERMS.description,
+            Literal(
+                "Le registre rassemblé et chacune de ses sources : les jeux de données des "
+                "réseaux membres, moissonnés et validés par le registre, chacun sous sa licence.",
+                lang="fr",
+            ),
+        )
+    )
+    graph.add(
+        (
+            catalog,
+            DCTERMS.description,
+            Literal(
+                "The registry as a whole and each of its sources: the member networks' "
+                "datasets, harvested and validated by the registry, each under its licence.",
+                lang="en",
+            ),
+        )
+    )
+    graph.add((catalog, DCTERMS.publisher, registry))
+    graph.add((catalog, FOAF.homepage, URIRef(iris.base)))
+    graph.add((catalog, DCTERMS.language, FRENCH))
+    graph.add((catalog, DCTERMS.spatial, FRANCE))
+    latest = max((moment for moment in loads.values() if moment), default=None)
+    if latest:
+        graph.add((catalog, DCTERMS.modified, Literal(latest, datatype=XSD.dateTime)))
+    graph.add((catalog, DCAT.dataset, dataset))
+    graph.add((catalog, DCAT.service, service))
+
+    graph.add((service, RDF.type, DCAT.DataService))
+    graph.add((service, DCTERMS.title, Literal("Point d'accès SPARQL du registre LTC", lang="fr")))
+    graph.add((service, DCTERMS.title, Literal("LTC Registry SPARQL endpoint", lang="en")))
+    graph.add((service, DCAT.endpointURL, endpoint))
+    graph.add((service, DCAT.endpointDescription, endpoint))  # its service description
+    graph.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    graph.add((service, DCAT.servesDataset, dataset))
+
     graph.add((dataset, RDF.type, VOID.Dataset))
     graph.add((dataset, RDF.type, DCAT.Dataset))
     graph.add((dataset, DCTERMS.title, Literal("Registre des Lieux de Convergence", lang="fr")))
@@ -164,24 +239,94 @@ def void_graph(store: Store) -> Graph:
             ),
         )
     )
-    graph.add((dataset, DCTERMS.publisher, URIRef(iris.registry)))
-    graph.add((dataset, VOID.sparqlEndpoint, URIRef(iris.base + "sparql")))
-    graph.add((dataset, VOID.dataDump, URIRef(iris.base + "dump.nq.gz")))
+    graph.add(
+        (
+            dataset,
+            DCTERMS.description,
+            Literal(
+                "The places and organisations the member networks publish, validated record "
+                "by record; each source keeps its licence (see its subsets).",
+                lang="en",
+            ),
+        )
+    )
+    graph.add((dataset, DCTERMS.publisher, registry))
+    # who answers for the whole: the sources page names each source's own contact
+    contact = URIRef(iris.base + "dataset#contact")
+    graph.add((dataset, DCAT.contactPoint, contact))
+    graph.add((contact, RDF.type, VCARD.Kind))
+    graph.add((contact, VCARD.fn, Literal(name_fr)))
+    graph.add((contact, VCARD.hasURL, URIRef(iris.base + "sources")))
+    graph.add((dataset, DCTERMS.language, FRENCH))
+    graph.add((dataset, DCTERMS.spatial, FRANCE))
+    for keyword in KEYWORDS:
+        graph.add((dataset, DCAT.keyword, Literal(keyword, lang="fr")))
+    if latest:
+        graph.add((dataset, DCTERMS.modified, Literal(latest, datatype=XSD.dateTime)))
+    graph.add((dataset, VOID.sparqlEndpoint, endpoint))
+    graph.add((dataset, VOID.dataDump, dump_url))
     graph.add((dataset, VOID.triples, Literal(sum(s.triples for s in sizes.values()))))
     graph.add((dataset, VOID.distinctSubjects, Literal(subjects)))
     graph.add((dataset, ltc.generation, Literal(store.generation())))
     graph.add((dataset, DCAT.distribution, dump_node))
     graph.add((dump_node, RDF.type, DCAT.Distribution))
-    graph.add((dump_node, DCAT.downloadURL, URIRef(iris.base + "dump.nq.gz")))
+    graph.add((dump_node, DCTERMS.title, Literal("Tout le registre (N-Quads, gzip)", lang="fr")))
+    graph.add(
+        (
+            dump_node,
+            DCTERMS.description,
+            Literal(
+                "Chaque source dans son graphe nommé, les rapports de validation et le graphe "
+                "des métadonnées (licence et éditeur de chaque source) ; reconstruit à chaque "
+                "moissonnage.",
+                lang="fr",
+            ),
+        )
+    )
+    graph.add((dump_node, DCAT.accessURL, dump_url))
+    graph.add((dump_node, DCAT.downloadURL, dump_url))
     graph.add((dump_node, DCAT.mediaType, URIRef(_IANA + "application/n-quads")))
+    graph.add((dump_node, DCTERMS["format"], URIRef(EU + "file-type/RDF_N_QUADS")))
     graph.add((dump_node, DCAT.compressFormat, URIRef(_IANA + "application/gzip")))
-    for source in load_catalog(settings):
-        _describe_source(graph, dataset, source, iris, sizes)
+    graph.add((dataset, DCAT.distribution, sparql_node))
+    graph.add((sparql_node, RDF.type, DCAT.Distribution))
+    graph.add((sparql_node, DCTERMS.title, Literal("Point d'accès SPARQL", lang="fr")))
+    graph.add(
+        (
+            sparql_node,
+            DCTERMS.description,
+            Literal(
+                "Requêtes SPARQL 1.1 ; le graphe par défaut est l'union des graphes nommés.",
+                lang="fr",
+            ),
+        )
+    )
+    graph.add((sparql_node, DCAT.accessURL, endpoint))
+    graph.add((sparql_node, DCAT.accessService, service))
+    names = _network_names()
+    for source in sources:
+        graph.add((catalog, DCAT.dataset, URIRef(iris.source(source.id))))
+        graph.add((service, DCAT.servesDataset, URIRef(iris.source(source.id))))
+        _describe_source(graph, dataset, source, iris, sizes, loads.get(source.id))
+        publisher = URIRef(source.network)
+        graph.add((publisher, RDF.type, FOAF.Agent))
+        graph.add((publisher, FOAF.name, Literal(names.get(source.network) or source.title)))
     return graph
 
 
+def _network_names() -> dict[str, str]:
+    """The networks' names, as their feeds give them (the directory of the snapshot)."""
+    found = directory()
+    return {iri: network.name for iri, network in found.networks.items() if network.name}
+
+
 def _describe_source(
-    graph: Graph, dataset: URIRef, source: Source, iris: Iris, sizes: dict[str, GraphSize]
+    graph: Graph,
+    dataset: URIRef,
+    source: Source,
+    iris: Iris,
+    sizes: dict[str, GraphSize],
+    last_loaded: str | None,
 ) -> None:
     """A source's named graph as a void:subset (the registry's copy: its size, licence,
     publisher, last load) whose dct:source is the network's own dataset, described as in
@@ -191,16 +336,17 @@ def _describe_source(
     subset = URIRef(named_graph)
     origin = URIRef(iris.source(source.id))
     size = sizes.get(named_graph, GraphSize(0, 0))
-    state = SourceFiles(app_settings().data_dir, source.id).load_state()
     graph.add((dataset, VOID.subset, subset))
     graph.add((subset, RDF.type, VOID.Dataset))
     graph.add((subset, DCTERMS.title, Literal(f"{source.title} — dans le registre LTC", lang="fr")))
+    graph.add((subset, RDFS.label, Literal(f"{source.title} — dans le registre LTC", lang="fr")))
     graph.add((subset, DCTERMS.license, URIRef(source.license)))
     graph.add((subset, DCTERMS.publisher, URIRef(source.network)))
     graph.add((subset, DCTERMS.source, origin))
-    if state.last_loaded:
-        modified = Literal(state.last_loaded, datatype=XSD.dateTime)
+    if last_loaded:
+        modified = Literal(last_loaded, datatype=XSD.dateTime)
         graph.add((subset, DCTERMS.modified, modified))
+        graph.add((origin, DCTERMS.modified, modified))
     graph.add((subset, VOID.triples, Literal(size.triples)))
     graph.add((subset, VOID.distinctSubjects, Literal(size.subjects)))
     graph.add((subset, VOID.sparqlEndpoint, URIRef(iris.base + "sparql")))
@@ -212,11 +358,12 @@ def _describe_source(
 
 
 @blueprint.route("/void")
+@blueprint.route("/catalog")
 def void() -> Response:
-    """The VoID/DCAT description, Turtle by default, JSON-LD or N-Triples by Accept."""
+    """The VoID/DCAT-AP description, Turtle by default, JSON-LD, N-Triples or RDF/XML by
+    Accept (also at ``/catalog``, the catalogue's IRI)."""
     store = read_store()
-    best = request.accept_mimetypes.best_match(list(VOID_TYPES), default="text/turtle")
-    media_type = best or "text/turtle"
+    media_type = best_accepted(list(VOID_TYPES)) or "text/turtle"
 
     def build() -> Response:
         body = void_graph(store).serialize(format=VOID_TYPES[media_type])

@@ -5,6 +5,12 @@ names people search for, the networks and the sources to credit.
 It is built from the store by a few SPARQL queries (``sparql/*-for-index.rq`` …) and
 replaced as a whole when the store publishes a new generation (``registry.snapshot``),
 so every answer comes from one generation.
+
+A place with an address but no coordinates is placed at its commune's point from the
+offline gazetteer (``gazetteer.lookup.locate_address``) and its card says
+``approximate``: it is found by its commune, by name and on the map, and the pages and
+the API say the position is approximate. That point is the web tier's own derived data,
+computed when the directory is built; it is written in no graph (docs/data-model.md).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,7 +28,7 @@ from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store, row_text
 from core.text import fold
-from gazetteer.lookup import timezone_for
+from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
 from registry.hours import Slot, is_open, parse_slot
 from registry.spatial import Point, SpatialIndex
 
@@ -44,6 +51,7 @@ class PlaceCard:
     graphs: tuple[str, ...] = ()  # the named graphs (sources) saying what the card shows
     timezone: str = "Europe/Paris"
     hours: tuple[Slot, ...] = ()
+    approximate: bool = False  # lat/lon are the commune's point, from the gazetteer
 
     def open_at(self, moment: datetime) -> bool | None:
         """True or False, or None when the place publishes no hours."""
@@ -134,6 +142,9 @@ class Directory:
     networks: dict[str, Network]
     sources: dict[str, SourceInfo]  # by named graph
     clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
+    # places placed at their commune's point (no coordinates of their own): an index of
+    # their own, so that ``index`` holds exactly the networks' coordinates
+    approximate_index: SpatialIndex = field(default_factory=lambda: SpatialIndex(()))
 
     def __len__(self) -> int:
         return len(self.cards)
@@ -146,12 +157,16 @@ class Directory:
         read = _Reading(store)
         networks = _networks(store)
         cards = read.cards()
-        index = SpatialIndex(
-            (
-                Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
-                for c in cards.values()
-            ),
-            generation,
+        index, approximate = (
+            SpatialIndex(
+                (
+                    Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
+                    for c in cards.values()
+                    if c.approximate == flag
+                ),
+                generation,
+            )
+            for flag in (False, True)
         )
         names = read.names(cards, networks)
         return cls(
@@ -162,6 +177,7 @@ class Directory:
             networks,
             _sources(store, iris),
             _clusters(store, iris),
+            approximate,
         )
 
     def network_name(self, iri: str) -> str:
@@ -203,12 +219,18 @@ class _Reading:
             located.setdefault(place, (row["graph"].value, lat, lon))
             if "name" in row:
                 self.place_names[place].add(row["name"].value)
+        approximate: set[str] = set()
         addresses: dict[str, tuple[str, str, str]] = {}
+        themes: dict[str, set[str]] = defaultdict(set)
+        for place, (graph, lat, lon, address, found_themes) in self.unlocated(located).items():
+            located[place] = (graph, lat, lon)
+            approximate.add(place)
+            addresses[place] = address
+            themes[place] |= found_themes
         for row in self.store.select(sparql_query("directory-addresses")):
             address = tuple(row_text(row, key) for key in ("street", "postcode", "locality"))
             place = row["place"].value
             addresses[place] = min(addresses.get(place, address), address)
-        themes: dict[str, set[str]] = defaultdict(set)
         for row in self.store.select(sparql_query("directory-themes")):
             themes[row["place"].value].add(row["theme"].value)
         hours = _hours(self.store)
@@ -230,8 +252,48 @@ class _Reading:
                 graphs=tuple(sorted({graph} | {g for _, g in present})),
                 timezone=timezone_for(postcode or None, lat, lon),
                 hours=tuple(sorted(set(hours.get(place, ())), key=_slot_order)),
+                approximate=place in approximate,
             )
         return cards
+
+    def unlocated(
+        self, located: Collection[str]
+    ) -> dict[str, tuple[str, float, float, tuple[str, str, str], set[str]]]:
+        """Places with an address and no coordinates (not in ``located``), each at its
+        commune's point: (graph, lat, lon, (street, postcode, locality), themes). A place
+        whose commune the gazetteer cannot tell is left out, as before."""
+        rows: dict[str, dict] = {}
+        for row in self.store.select(sparql_query("directory-place-addresses")):
+            place = row["place"].value
+            if place in located:
+                continue
+            found = rows.setdefault(
+                place,
+                {"graph": row["graph"].value, "themes": set(), "address": None, "insee": ""},
+            )
+            if "name" in row:
+                self.place_names[place].add(row["name"].value)
+            if "theme" in row:
+                found["themes"].add(row["theme"].value)
+            address = tuple(row_text(row, key) for key in ("street", "postcode", "locality"))
+            found["address"] = min(found["address"] or address, address)
+            found["insee"] = max(found["insee"], row_text(row, "insee"))
+        if not rows:
+            return {}
+        gazetteer = default_gazetteer()
+        placed = {}
+        for place, found in rows.items():
+            _, postcode, locality = found["address"]
+            point = locate_address(gazetteer, postcode, locality, found["insee"])
+            if point is not None:
+                placed[place] = (
+                    found["graph"],
+                    point.lat,
+                    point.lon,
+                    found["address"],
+                    found["themes"],
+                )
+        return placed
 
     def names(self, cards: dict[str, PlaceCard], networks: dict[str, Network]) -> NameIndex:
         """Names of places, of the organisations present there and of their networks."""

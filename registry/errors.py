@@ -3,15 +3,16 @@ never a traceback."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from core.store import StoreError
+from core.store import StoreError, StoreFailed
 from registry.places import SearchError
 from registry.query_workers import QueryFailed, QueryInvalid, QueryTimeout
-from registry.rate_limit import RateLimited
+from registry.rate_limit import Busy, RateLimited
 from registry.runtime import app_settings
 from registry.sparql_guard import QueryRefused
 
@@ -52,11 +53,22 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(QueryFailed)
     def failed(error: QueryFailed) -> Response:
+        # the store's fault, not the query's: a waiting client would get the same answer
         current_app.logger.error("query failed: %s", error)
         return text_error(
-            503,
-            "la requête n'a pas pu être exécutée ; réessayez dans un instant",
-            "the query could not be run; try again in a moment",
+            502,
+            f"le magasin de données du registre n'a pas pu exécuter la requête : "
+            f"{_without_addresses(error)}",
+            f"the registry's data store could not run the query: {_without_addresses(error)}",
+        )
+
+    @app.errorhandler(StoreFailed)
+    def store_failed(error: StoreFailed) -> Response:
+        current_app.logger.error("store failed: %s", error)
+        return text_error(
+            502,
+            f"le magasin de données du registre a échoué : {_without_addresses(error)}",
+            f"the registry's data store failed: {_without_addresses(error)}",
         )
 
     @app.errorhandler(StoreError)
@@ -66,6 +78,16 @@ def register_errors(app: Flask) -> None:
             503,
             "le registre n'a pas encore de données publiées",
             "the registry has no published data yet",
+        )
+
+    @app.errorhandler(Busy)
+    def busy(error: Busy) -> Response:
+        return text_error(
+            503,
+            f"tous les exécuteurs de requêtes SPARQL sont occupés : réessayez dans "
+            f"{error.retry_after} s",
+            f"every SPARQL query worker is busy: retry in {error.retry_after} s",
+            Retry_After=error.retry_after,
         )
 
     @app.errorhandler(RateLimited)
@@ -97,6 +119,12 @@ def register_errors(app: Flask) -> None:
     def internal(error: Exception) -> Response:
         current_app.logger.exception("unexpected error")
         return text_error(500, "erreur interne du serveur", "internal server error")
+
+
+def _without_addresses(error: Exception) -> str:
+    """An error's message for the public: the store's own words, without the addresses
+    of the registry's internal servers (the log keeps them)."""
+    return re.sub(r" at https?://\S+", "", str(error))
 
 
 _FRENCH = {

@@ -8,6 +8,7 @@ Views ask this module; it asks the directory (memory) and the store (fixed queri
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -41,6 +42,7 @@ PLACE_FACTS = {
     "siteWeb": SCHEMA + "url",
     "accessiblePMR": LTC + "wheelchairAccessible",
     "accessibilite": LTC + "accessibilityNote",
+    "horairesTexte": SCHEMA + "openingHours",  # hours a spreadsheet gave that were not understood
     "memeQue": SCHEMA + "sameAs",
     "identiqueA": OWL_SAME_AS,
     "dateModification": SCHEMA + "dateModified",
@@ -150,16 +152,26 @@ def search(directory: Directory, query: Search, now: datetime) -> Results:
     themes = query.themes or None
     networks = query.networks or None
     found: list[tuple[PlaceCard, float | None]]
+    indexes = (directory.index, directory.approximate_index)  # precise first at a tie
     if query.lat is not None and query.lon is not None:
-        near = directory.index.near(
-            query.lat, query.lon, query.radius_km, themes=themes, networks=networks
+        near = heapq.merge(
+            *(
+                index.near(query.lat, query.lon, query.radius_km, themes=themes, networks=networks)
+                for index in indexes
+            ),
+            key=lambda item: item[1],
         )
         found = [(directory.cards[p.iri], km) for p, km in near]
     elif query.bbox is not None:
-        points = directory.index.within(*query.bbox, themes=themes, networks=networks)
+        box = query.bbox
+        points = [p for i in indexes for p in i.within(*box, themes=themes, networks=networks)]
         found = [(directory.cards[p.iri], None) for p in points]
     else:  # no point, no box: everywhere, by name
-        points = directory.index.within(-90, -180, 90, 180, themes=themes, networks=networks)
+        points = [
+            p
+            for index in indexes
+            for p in index.within(-90, -180, 90, 180, themes=themes, networks=networks)
+        ]
         cards = sorted((directory.cards[p.iri] for p in points), key=_by_name)
         found = [(card, None) for card in cards]
     if query.text:
@@ -228,6 +240,7 @@ class OrganisationAtPlace:
     themes: list[str]  # French labels
     presence: str
     source: SourceInfo | None
+    hours_text: list[str] = field(default_factory=list)  # hours not understood, as written
 
 
 @dataclass
@@ -259,6 +272,7 @@ class PlaceDetail:
     labels: list[tuple[str, str, SourceInfo | None]]  # (status label, charter date, source)
     sources: list[SourceInfo]
     records: list[str] = field(default_factory=list)  # this place's records, across networks
+    approximate: bool = False  # lat/lon are the commune's point (no record gives any)
 
     def values(self, key: str) -> list[str]:
         """The distinct values of a fact, in the order sources give them."""
@@ -294,6 +308,9 @@ def place_detail(store: Store, directory: Directory, iri: str, now: datetime) ->
     points = [coordinates[r] for r in found if None not in coordinates[r]]
     lat, lon = points[0] if points else (None, None)
     card = directory.cards.get(iri)
+    approximate = False
+    if lat is None and card is not None and card.approximate:
+        lat, lon, approximate = card.lat, card.lon, True
     timezone = card.timezone if card else "Europe/Paris"
     hours = _slots(place_hours.values())
     nodes = [ox.NamedNode(record) for record in found]
@@ -316,6 +333,7 @@ def place_detail(store: Store, directory: Directory, iri: str, now: datetime) ->
         labels=[lab for node in nodes for lab in _labels(store, directory, node)],
         sources=[],
         records=found,
+        approximate=approximate,
     )
     detail.sources = _sources_of(detail)
     return detail
@@ -438,6 +456,7 @@ def _organisations(
                     themes=[label(t) for t in facts.get(LTC + "theme", [])],
                     presence=presence_iri,
                     source=directory.source_of_graph(presence["graph"]),
+                    hours_text=props.get(SCHEMA + "openingHours", []),
                 )
             )
     return sorted(found, key=lambda o: (o.networks[0][1] if o.networks else "", o.name))

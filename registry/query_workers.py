@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import threading
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 
 
 WORKER_START_GRACE = 20.0  # seconds a new worker may take to start, on top of the timeout
+WORKER_NICENESS = 10  # query workers run after the web process's threads
 
 
 class QueryError(Exception):
@@ -120,6 +122,9 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
     from core.store import StoreError
     from core.store.embedded import EmbeddedStore
 
+    # a runaway public query must not take the CPU from the public pages
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     store: EmbeddedStore | None = None
     with contextlib.suppress(StoreError):  # nothing published yet: retried at each query
         store = EmbeddedStore(settings, writer=False)

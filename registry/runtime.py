@@ -13,15 +13,16 @@ import atexit
 import threading
 from datetime import UTC, datetime
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from core.config import Settings
 from core.iris import Iris
 from core.store import Store, StoreError, open_store
 from core.store.remote import RemoteStore
+from registry.clients import client_address
 from registry.directory import Directory
 from registry.query_workers import QueryPool
-from registry.rate_limit import TokenBuckets
+from registry.rate_limit import InFlight, TokenBuckets
 from registry.remote_queries import RemoteQueries
 from registry.snapshot import Snapshot, SnapshotHolder
 
@@ -103,11 +104,46 @@ def query_pool() -> QueryPool | RemoteQueries:
         return pool
 
 
-def rate_limiter() -> TokenBuckets:
-    """The per-address token buckets of the SPARQL endpoint and the validator."""
+# each kind of request has its own per-address allowance (setting: requests a minute)
+RATE_LIMITS = {
+    "sparql": "sparql_rate_limit",
+    "validator": "validator_rate_limit",
+    "export": "export_rate_limit",
+    "search": "search_rate_limit",
+}
+
+
+# minutes' worth of allowance a client may spend at once: a federated SPARQL join sends a
+# hundred or more small sub-queries within two seconds, then nothing
+BURSTS = {"sparql": 5.0}
+
+
+def rate_limiter(kind: str) -> TokenBuckets:
+    """The per-address token buckets of one kind of request (``RATE_LIMITS``)."""
     extensions = current_app.extensions
     with _LOCK:
-        limiter = extensions.get("ltc_rate_limit")
+        limiters = extensions.setdefault("ltc_rate_limits", {})
+        limiter = limiters.get(kind)
         if limiter is None:
-            limiter = extensions["ltc_rate_limit"] = TokenBuckets(app_settings().sparql_rate_limit)
+            per_minute = getattr(app_settings(), RATE_LIMITS[kind])
+            limiter = limiters[kind] = TokenBuckets(per_minute, burst=BURSTS.get(kind, 1.0))
         return limiter
+
+
+def sparql_slots() -> InFlight:
+    """SPARQL requests in progress in this process: as many as the query workers plus
+    ``sparql_queue`` waiting, ``sparql_per_client`` per client."""
+    extensions = current_app.extensions
+    with _LOCK:
+        slots = extensions.get("ltc_sparql_slots")
+        if slots is None:
+            current = app_settings()
+            slots = extensions["ltc_sparql_slots"] = InFlight(
+                current.sparql_workers + current.sparql_queue, current.sparql_per_client
+            )
+        return slots
+
+
+def client() -> str:
+    """The address of this request's client (``X-Forwarded-For`` from a trusted proxy)."""
+    return client_address(request.environ, app_settings().trusted_proxies)

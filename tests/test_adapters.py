@@ -405,8 +405,6 @@ def test_unreadable_gogocarto_exports_are_feed_errors(data, words):
             "nom",
         ),
         (b"GIF89a\x01\x00\x01\x00\x00\xff\x00,", "binaire"),
-        ("id;nom\n1;Café\n".encode("utf-16"), "UTF-16"),
-        ("id;nom;cp\n1;Café;37000\n".encode("latin-1"), "UTF-8"),
     ],
 )
 def test_unreadable_csv_files_are_feed_errors(data, words):
@@ -420,10 +418,21 @@ def test_a_missing_column_is_named_with_the_columns_found():
     assert "nom" in error.en and "missing" in error.en
 
 
-def test_the_latin1_error_says_where():
+def test_a_csv_as_french_excel_saves_it_is_read_by_default():
+    """Windows-1252 with « ; »: detected, not refused."""
+    data = (
+        "id;nom;cp;ville;lat;lon;themes;horaires;site;osm;wikidata;maj\n"
+        "1;Épicerie de Bléré;37150;Bléré;;;;;;;;\n"
+    ).encode("cp1252")
+    (place,) = by_type(adapt(data, "csv", csv_mapping()), "Lieu")
+    assert place["nom"] == "Épicerie de Bléré"
+
+
+def test_the_latin1_error_says_where_when_the_mapping_asks_for_utf8():
     data = "id;nom\n1;A\n2;Bléré\n".encode("latin-1")
-    error = feed_error(lambda: adapt(data, "csv", csv_mapping()))
-    assert error.line == 3
+    strict = load_mapping(CSV_MAPPING + '\n[csv]\nencoding = "utf-8"\n')
+    error = feed_error(lambda: adapt(data, "csv", strict))
+    assert error.line == 3 and "UTF-8" in error.fr
 
 
 def test_too_many_rows():

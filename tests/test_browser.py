@@ -225,6 +225,7 @@ def test_search_by_postcode(registry, watched):
     page = watched.page
     page.goto(registry + "/")
     page.get_by_label("Commune, code postal").fill("37000")
+    page.locator("details.filters > summary").click()
     page.get_by_label("Rayon").select_option("5")
     page.get_by_role("button", name="Rechercher").click()
     page.wait_for_selector("#resultats-titre")
@@ -246,7 +247,8 @@ def test_search_around_me(registry, browser):
         with page.expect_navigation():
             button.click()
         assert "lat=47.39410" in page.url and "lon=0.68480" in page.url
-        assert "Recherche autour de votre position" in page.inner_text("main")
+        title = page.locator("#resultats-titre").inner_text()
+        assert "autour de vous, près de Tours (37000)" in title
         hits = _hits(page)
         assert hits[0] == HOSTILE_PLACE or FABRIQUE in hits[:3]
         watched.assert_clean()
@@ -258,7 +260,7 @@ def test_filters_change_the_results(registry, watched):
     page = watched.page
     page.goto(registry + "/?q=Tours&radius=3")
     everything = _total(page)
-    page.get_by_text("Filtrer par thème ou par réseau").click()
+    page.locator("details.filters > summary").click()
     page.get_by_label("Énergie", exact=True).check()
     with page.expect_navigation():
         page.get_by_role("button", name="Rechercher").click()
@@ -268,6 +270,8 @@ def test_filters_change_the_results(registry, watched):
     for item in page.locator("li.hit").all():
         assert "Énergie" in item.inner_text()
     assert page.get_by_label("Énergie", exact=True).is_checked()
+    assert page.locator("details.filters").get_attribute("open") is None  # closed once applied
+    page.locator("details.filters > summary").click()
     page.get_by_label("Énergie", exact=True).uncheck()
     page.get_by_label("Énergies Citoyennes en Réseau").check()
     with page.expect_navigation():
@@ -347,7 +351,8 @@ def test_place_page_shows_every_organisation_across_networks(registry, watched):
             networks.add(network["name"])
         assert "source :" in block
     assert len(networks) >= 3
-    assert page.get_by_role("link", name="Données du lieu en Turtle").is_visible()
+    assert page.get_by_role("link", name="Turtle (RDF)").is_visible()
+    assert page.get_by_role("link", name=re.compile("^Itinéraire")).is_visible()
     watched.assert_clean()
 
 
@@ -361,8 +366,12 @@ def test_widget_works_inside_another_origins_iframe(registry, other_site, watche
     frame.locator("#resultats-titre").wait_for()
     assert "à moins de 5 km de Tours (37000)" in frame.locator("#resultats-titre").inner_text()
     assert frame.locator(f'li.hit[data-iri="{SOLEIL}"]').count() == 1
+    # a narrow frame shows the list first; the map is the other view
+    frame.get_by_role("button", name="Carte").click()
     frame.locator("#carte[data-places]").wait_for(timeout=15000)
+    frame.get_by_role("button", name="Liste").click()
     # searching again from inside the iframe
+    frame.locator("details.filters > summary").click()
     frame.get_by_label("Rayon").select_option("20")
     frame.get_by_role("button", name="Rechercher").click()
     frame.locator("#resultats-titre", has_text="20 km").wait_for()
@@ -399,7 +408,10 @@ def test_hostile_text_stays_inert(registry, watched):
     assert "Atelier <script>window.__pwned = 'org'</script>" in main
     hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
     assert not [h for h in hrefs if h.lower().startswith("javascript:")]
-    assert page.locator("main img, main svg, main script").count() == 0
+    # the registry's own icons and map tiles only: no image, SVG or script from the feed
+    assert (
+        page.locator("main img:not(.leaflet-tile), main svg:not(.icone), main script").count() == 0
+    )
     watched.assert_clean()
 
 
@@ -418,6 +430,7 @@ def test_everything_works_without_javascript(registry, browser):
         assert "Joué-lès-Tours" in page.locator("#resultats-titre").inner_text()
         assert len(_hits(page)) > 0
         assert not page.locator("#carte").is_visible()  # the list stands alone
+        page.locator("details.filters > summary").click()
         page.get_by_text("Chercher autour de coordonnées").click()
         page.get_by_label("Commune, code postal").fill("")
         page.get_by_label("Latitude").fill("47.3941")
@@ -473,7 +486,8 @@ def test_screenshots(registry, browser, size):
         page.goto(registry + "/")
         page.screenshot(path=SCREENSHOTS / f"search-{name}.png", full_page=True)
         page.goto(registry + "/?q=Tours&radius=5")
-        _wait_for_map(page)
+        if size is DESKTOP:  # a phone shows the list first, the map on demand
+            _wait_for_map(page)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=SCREENSHOTS / f"results-{name}.png", full_page=True)
         page.goto(registry + "/lieu?iri=" + FABRIQUE)

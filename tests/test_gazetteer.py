@@ -232,3 +232,100 @@ def test_resolve_is_fast(gaz):
         gaz.suggest(["sai", "tou", "denis", "370", "mar"][i % 5] + "abcdefghij"[i % 10])
     suggest_us = (time.perf_counter() - start) / 1000 * 1e6
     print(f"\nresolve: {mean_us:.1f} µs/call; suggest (mostly uncached): {suggest_us:.1f} µs/call")
+
+
+# -- French grammar of commune names ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "of", "at"),
+    [
+        # le, la, les, l'
+        ("Le Mans", "du Mans", "au Mans"),
+        ("Le Havre", "du Havre", "au Havre"),
+        ("La Rochelle", "de La Rochelle", "à La Rochelle"),
+        ("Les Sables-d'Olonne", "des Sables-d'Olonne", "aux Sables-d'Olonne"),
+        ("Les Mureaux", "des Mureaux", "aux Mureaux"),
+        ("L'Haÿ-les-Roses", "de L'Haÿ-les-Roses", "à L'Haÿ-les-Roses"),
+        ("L'Isle-Adam", "de L'Isle-Adam", "à L'Isle-Adam"),
+        # a vowel, accented or not, and y
+        ("Orléans", "d'Orléans", "à Orléans"),
+        ("Amboise", "d'Amboise", "à Amboise"),
+        ("Évry-Courcouronnes", "d'Évry-Courcouronnes", "à Évry-Courcouronnes"),
+        ("Yvetot", "d'Yvetot", "à Yvetot"),
+        # a mute h elides, an aspirated one (the short list) does not
+        ("Hyères", "d'Hyères", "à Hyères"),
+        ("Hérouville-Saint-Clair", "d'Hérouville-Saint-Clair", "à Hérouville-Saint-Clair"),
+        ("Hendaye", "de Hendaye", "à Hendaye"),
+        ("Haguenau", "de Haguenau", "à Haguenau"),
+        # a consonant; a name merely starting like an article
+        ("Tours", "de Tours", "à Tours"),
+        ("Saint-Étienne", "de Saint-Étienne", "à Saint-Étienne"),
+        ("Lens", "de Lens", "à Lens"),
+        ("Lescar", "de Lescar", "à Lescar"),
+        ("Laval", "de Laval", "à Laval"),
+        # a label with its postcode
+        ("Orléans (45000)", "d'Orléans (45000)", "à Orléans (45000)"),
+        ("Le Mans (72000)", "du Mans (72000)", "au Mans (72000)"),
+        ("Hendaye (64700)", "de Hendaye (64700)", "à Hendaye (64700)"),
+    ],
+)
+def test_french_elision_and_contraction(name, of, at):
+    from gazetteer.grammar import a, de
+
+    assert (de(name), a(name)) == (of, at)
+
+
+def test_aspirated_h_list_names_real_communes(gaz):
+    from gazetteer.grammar import ASPIRATED_H_NAMES
+
+    for name in ASPIRATED_H_NAMES:
+        assert gaz.resolve(name).status in ("found", "ambiguous"), name
+        assert name.startswith("H")
+
+
+# -- ranking of approximate matches -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("Toures", "Tours"),  # before Tourves, Tourbes, Tournes: closeness, then population
+        ("Strasbour", "Strasbourg"),
+        ("toulouze", "Toulouse"),  # before Toulouzette
+        ("tuors", "Tours"),  # two letters swapped: one typo
+        ("Bordeau", "Bordeaux"),
+        ("Marseile", "Marseille"),
+    ],
+)
+def test_approximate_matches_by_closeness_then_population(gaz, typed, first):
+    res = gaz.resolve(typed)
+    assert res.status == "unknown"
+    assert res.suggestions[0].name == first, [c.label for c in res.suggestions]
+
+
+def test_suggestions_at_one_distance_are_by_population(gaz):
+    names = [c.name for c in gaz.resolve("Toures").suggestions]
+    assert names.index("Tours") < names.index("Tourves")
+
+
+# -- the commune at a position ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "name"),
+    [
+        (47.3941, 0.6848, "Tours"),  # 1.5 km from Tours' point, 1 km from La Riche's
+        (47.36, 0.63, "Joué-lès-Tours"),
+        (47.902, 1.909, "Orléans"),
+        (48.11, -1.68, "Rennes"),
+        (48.8566, 2.3522, "Paris 4e Arrondissement"),
+    ],
+)
+def test_nearest_commune_of_a_position(gaz, lat, lon, name):
+    assert gaz.nearest(lat, lon).name == name
+
+
+def test_nearest_commune_far_from_any(gaz):
+    assert gaz.nearest(0.0, -30.0) is None
+    assert gaz.nearest(float("nan"), 2.0) is None

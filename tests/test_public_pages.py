@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -237,15 +238,17 @@ def result_names(parsed: _Page) -> list[str]:
 
 def test_bare_form_has_labelled_controls(client):
     parsed = page(client, "/")
-    assert "Trouver les alternatives près de chez vous" in parsed.visible
+    assert "Trouvez les lieux de la transition près de chez vous" in parsed.visible
     assert "Commune, code postal, ou nom" in parsed.visible
     assert parsed.hits == []
 
 
 def test_search_by_commune_lists_places_nearest_first(client):
+    answer = client.get("/?q=tours&radius=5")
+    assert 'id="resultats-titre" data-precision="exacte"' in answer.get_data(as_text=True)
     parsed = page(client, "/?q=tours&radius=5")
     assert "à moins de 5 km de Tours (37000)" in parsed.visible
-    assert "position exacte" in parsed.visible
+    assert "Position approximative" not in parsed.visible
     assert FABRIQUE in parsed.hits and SOLEIL in parsed.hits
     distances = [
         float(d.replace(",", ".")) * (1 if unit == "km" else 0.001)
@@ -266,7 +269,9 @@ def test_search_by_postcode(client):
 
 def test_search_by_coordinates(client):
     parsed = page(client, "/?lat=47.3941&lon=0.6848&radius=2")
-    assert "autour de votre position (47.3941, 0.6848)" in parsed.visible.lower()
+    # « Autour de moi »: « autour de vous », naming the commune of the position
+    assert "à moins de 2 km autour de vous, près de Tours (37000)" in parsed.visible
+    assert "47.3941" not in parsed.visible.replace('value="47.3941"', "")
     assert FABRIQUE in parsed.hits
     far = page(client, "/?lat=43.6&lon=3.88&radius=2")  # Montpellier: nothing from Tours
     assert FABRIQUE not in far.hits
@@ -311,7 +316,7 @@ def test_open_now_filter_uses_the_place_time(client, monkeypatch):
     total = int(re.search(r"(\d+) lieux? à moins", everything.visible).group(1))
     open_total = int(re.search(r"(\d+) lieux? à moins", open_now.visible).group(1))
     assert 0 < open_total < total
-    assert open_now.visible.count("Ouvert maintenant") == len(open_now.hits) + 1  # + the label
+    assert all("Ouvert maintenant" in " ".join(text) for text in open_now.hit_texts)
     sunday_night = datetime(2026, 12, 6, 3, 0, tzinfo=ZoneInfo("Europe/Paris"))
     monkeypatch.setattr("registry.public.now", lambda: sunday_night)
     assert SOLEIL not in page(client, "/?q=tours&radius=10&open_now=1").hits
@@ -527,3 +532,174 @@ def test_vendor_serves_only_allow_listed_dist_files(client, settings):
             assert answer.status_code == 404, bad
     body = client.get("/?q=tours").get_data(as_text=True)
     assert re.search(r'src="/vendor/leaflet/dist/leaflet\.js\?v=[\d.]+"', body)
+
+
+# -- a service for citizens (the public lookup's design) -------------------------------------
+
+
+def _between(body: str, start: str, end: str) -> str:
+    return body.split(start, 1)[1].split(end, 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Orléans", "à moins de 10 km d'Orléans (45000)"),
+        ("Le Mans", "à moins de 10 km du Mans (72000)"),
+        ("Les Sables-d'Olonne", "à moins de 10 km des Sables-d'Olonne (85100)"),
+        ("La Rochelle 17", "à moins de 10 km de La Rochelle (17000)"),
+        ("Amboise", "à moins de 10 km d'Amboise (37400)"),
+        ("Hendaye", "à moins de 10 km de Hendaye (64700)"),
+    ],
+)
+def test_commune_names_take_french_grammar(client, query, expected):
+    assert expected in page(client, "/?" + urlencode({"q": query})).visible
+
+
+def test_widget_title_takes_french_grammar(client):
+    body = client.get("/widget?commune=Orl%C3%A9ans").get_data(as_text=True)
+    assert "<title>Lieux de la transition autour d'Orléans (45000)" in html.unescape(body)
+
+
+def test_misspelt_commune_is_offered_even_when_names_match(client):
+    parsed = page(client, "/?q=Strasbour")
+    assert parsed.hits, "places named « Strasbourg… » are listed"
+    assert "Vouliez-vous dire la commune Strasbourg (67000) ?" in parsed.visible
+    typo = page(client, "/?q=Toures")
+    offered = [t for h, t in typo.links if "q=" in h and re.match(r".+ \(\d{5}\)$", t)]
+    assert offered[0] == "Tours (37000)"
+
+
+def test_header_is_for_citizens_and_the_footer_for_networks(client):
+    body = client.get("/?q=tours").get_data(as_text=True)
+    header = _between(body, '<header class="site">', "</header>")
+    assert re.findall(r'href="([^"]+)"', header) == ["/", "/", "/convergences"]
+    footer = _between(body, '<footer class="site">', "</footer>")
+    assert "Pour les réseaux et les développeurs" in footer
+    for path in ("/publier", "/valider", "/sources", "/api", "/sparql"):
+        assert f'href="{path}"' in footer
+
+
+def test_results_carry_theme_colours_icons_and_a_legend(client):
+    body = client.get("/?q=tours&radius=5").get_data(as_text=True)
+    parsed = _Page()
+    parsed.feed(body)
+    cards = re.findall(
+        r'<li class="hit t-([a-z-]+)[^"]*" data-iri="([^"]+)" data-theme="([a-z-]+)"', body
+    )
+    assert len(cards) == len(parsed.hits)
+    assert all(colour == theme for colour, _, theme in cards)
+    assert re.search(r'<use href="/vendor/icones\.svg\?v=[\d.]+#i-[a-z0-9-]+">', body)
+    legend = _between(body, '<nav class="facets"', "</nav>")
+    assert 'class="pastille t-' in legend
+    assert "data-themes='" in body  # the map's colours, from the same table
+
+
+def test_every_theme_has_a_colour_and_an_icon_in_the_stylesheet_and_the_sprite(client):
+    from registry.map_view import THEME_STYLES
+    from registry.vocabularies import in_scheme
+
+    themes = {c.iri.rsplit("/", 1)[1] for c in in_scheme("theme")}
+    assert themes == set(THEME_STYLES)
+    css = (REPO / "registry" / "static" / "public.css").read_text(encoding="utf-8")
+    for theme, look in THEME_STYLES.items():
+        assert f".t-{theme} {{ --c: {look.colour}; }}" in css
+    with client.get("/vendor/icones.svg?v=x") as answer:
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        assert "immutable" in answer.headers["Cache-Control"]
+        sprite = answer.get_data(as_text=True)
+    for look in THEME_STYLES.values():
+        assert f'<symbol id="i-{look.icon}"' in sprite
+    assert "<script" not in sprite and "MIT" in sprite
+
+
+def test_home_page_opens_on_the_map_of_france(client):
+    body = client.get("/").get_data(as_text=True)
+    assert 'id="carte-france"' in body and 'data-clusters="/carte.json"' in body
+    assert "Lieux de Convergence" in _between(body, 'class="convergence-phrase"', "</p>")
+    assert "markercluster" not in body  # the server groups the places
+    assert len(body) < 40_000
+
+
+def test_map_data_groups_places_on_the_server(client):
+    national = client.get("/carte.json?zoom=5&bbox=-90,-180,90,180").get_json()
+    assert national["themes"][-1] == "autre" and "energie" in national["themes"]
+    shown = sum(g[2] for g in national["groups"]) + len(national["places"])
+    everything = client.get("/api/places?per_page=1").get_json()["total"]
+    assert shown == everything  # every physical place once, as the searches count them
+    assert len(national["groups"]) < 60
+    assert any(g[4] > 0 for g in national["groups"])  # Lieux de Convergence marked
+    close = client.get("/carte.json?zoom=18&bbox=47.37,0.66,47.41,0.72").get_json()
+    places = {p[4]: p for p in close["places"]}
+    assert SOLEIL in places and close["themes"][places[SOLEIL][2]] == "energie"
+    fabrique = [p for p in close["places"] if p[5] == "La Fabrique des Possibles"]
+    assert len(fabrique) == 1 and fabrique[0][3] == 1  # one marker, a Lieu de Convergence
+    assert client.get("/carte.json?zoom=x&bbox=a,b,c,d").status_code == 200
+
+
+def test_place_page_speaks_to_citizens(client):
+    body = client.get("/lieu?iri=" + FABRIQUE).get_data(as_text=True)
+    parsed = _Page()
+    parsed.feed(body)
+    text = parsed.visible
+    itinerary = next(h for h, t in parsed.links if t.startswith("Itinéraire"))
+    assert html.unescape(itinerary).startswith("https://www.openstreetmap.org/directions?route=")
+    assert 'id="carte-lieu"' in body
+    assert "Lieu de Convergence candidat" in text
+    assert re.search(r"(Ouvert en ce moment|Fermé en ce moment|Horaires non publiés)", text)
+    assert "(UTC)" not in text and "UTC" not in text
+    assert re.search(r"moissonnée le \d{1,2}(er)? [a-zéû]+ \d{4} à \d{1,2} h \d{2}", text)
+    phones = re.findall(r"\+33[\d ]+|0\d(?: \d\d){4}", text)
+    assert phones and all(p.startswith("0") for p in phones)
+    provenance = _between(text, "D’où viennent ces informations", "Sources")
+    assert provenance.count("Thèmes") == 1
+    reuse = text.split("Réutiliser ces données", 1)[1]
+    for name in ("Turtle", "JSON-LD", "JSON (API du registre)"):
+        assert name in reuse
+    assert text.index("Réutiliser ces données") > text.index("D’où viennent ces informations")
+    assert "Données du lieu en Turtle" not in text
+
+
+def test_search_pages_can_be_shared(client):
+    body = html.unescape(client.get("/?q=tours&radius=5&theme=energie").get_data(as_text=True))
+    assert re.search(r'<link rel="canonical" href="http://localhost/\?[^"]*q=tours', body)
+    description = re.search(r'<meta property="og:description" content="([^"]+)"', body).group(1)
+    assert re.match(r"\d+ lieux? de la transition à moins de 5 km de Tours \(37000\)", description)
+    title = re.search(r'<meta property="og:title" content="([^"]+)"', body).group(1)
+    assert "autour de Tours (37000)" in title
+
+
+def test_filters_wait_in_a_closed_panel(client):
+    body = client.get("/?q=tours&radius=5&theme=energie&theme=alimentation").get_data(as_text=True)
+    assert '<details class="filters">' in body  # closed once applied
+    chips = _between(body, '<ul class="puces"', "</ul>")
+    assert chips.count("<li>") == 2 and "retirer ce filtre" in chips
+    parsed = _Page()
+    parsed.feed(body)
+    removal = next(h for h, t in parsed.links if t.startswith("Énergie"))
+    assert "theme=alimentation" in html.unescape(removal)
+    assert "theme=energie" not in html.unescape(removal)
+
+
+def test_phone_numbers_read_in_one_french_format():
+    from registry.public import telephone_link, telephone_text
+
+    cases = {
+        "+33247051234": "02 47 05 12 34",
+        "02.47.05.12.34": "02 47 05 12 34",
+        "0247051234": "02 47 05 12 34",
+        "+33 6 12 34 56 78": "06 12 34 56 78",
+        "+32 2 123 45 67": "+32 2 123 45 67",
+        "n/a": "n/a",
+    }
+    assert {number: telephone_text(number) for number in cases} == cases
+    assert telephone_link("02.47.05.12.34") == "tel:+33247051234"
+
+
+def test_dates_read_in_french_local_time():
+    from registry.public import harvest_date
+
+    assert harvest_date("2026-11-29T04:00:00+00:00") == "29 novembre 2026 à 5 h 00"
+    assert harvest_date("2026-07-01T04:05:00Z") == "1er juillet 2026 à 6 h 05"  # summer time
+    assert harvest_date("2026-03-05") == "5 mars 2026"
+    assert harvest_date("pas une date") == "pas une date"

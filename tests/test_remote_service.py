@@ -1,5 +1,6 @@
 """The whole service on a remote store: the example federation harvested into a real
-Oxigraph server process, served by a real ``ltc serve`` with ``store_backend = sparql``."""
+Oxigraph server process, and into a real Virtuoso, served by a real ``ltc serve`` with
+``store_backend = sparql``."""
 
 from __future__ import annotations
 
@@ -9,26 +10,25 @@ import pytest
 import rdflib
 import requests
 
-from core.store import open_store
 from ltc.pipeline import harvest
 from running_registry import Server, start_registry, stop_registry
-from store_fixtures import store_settings
+from store_fixtures import clear_registry_graphs, store_settings
 
 FABRIQUE = "https://tiers-lieux.example.org/lieux/la-fabrique-des-possibles-tours"
 PLACES = "PREFIX schema: <https://schema.org/> SELECT ?p WHERE { ?p a schema:Place }"
 
 
-@pytest.fixture(scope="module")
-def remote_registry(oxigraph_server, tmp_path_factory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["oxigraph_server", "virtuoso_server"])
+def remote_registry(request, tmp_path_factory) -> Iterator[Server]:
+    server = request.getfixturevalue(request.param)
+    clear_registry_graphs(server.urls)  # Virtuoso ignores DROP ALL
     settings = store_settings(
         "sparql",
         tmp_path_factory.mktemp("remote") / "data",
-        oxigraph_server,
+        server,
         harvest_workers=1,
         sparql_max_rows=50,
     )
-    with open_store(settings, writer=True) as store:
-        store.update("DROP SILENT ALL")
     harvest(settings)
     server = start_registry(settings, tmp_path_factory.mktemp("log") / "serve.log")
     yield server

@@ -50,6 +50,7 @@ CASES: dict[str, tuple[tuple[URIRef, ...], object, URIRef]] = {
     "Place-name": ((PLACE,), SCHEMA.name, SH.Violation),
     "Place-location": ((PLACE,), None, SH.Violation),
     "Place-geo-count": ((PLACE,), SCHEMA.geo, SH.Violation),
+    "Place-address-node": ((PLACE,), SCHEMA.address, SH.Violation),
     "Geo-latitude": ((GEO,), SCHEMA.latitude, SH.Violation),
     "Geo-longitude": ((GEO,), SCHEMA.longitude, SH.Violation),
     "Geo-france": ((GEO,), None, SH.Warning),

@@ -185,3 +185,240 @@ def test_reference_engine_gives_the_same_report(cli, source):
         )
 
     assert problems(fast) == problems(reference)
+
+
+# --- literals as written, nodes where nodes are required, engine errors ------------
+
+ENGINES = ("sparql", "pyshacl")
+AS_WRITTEN = """@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ltc: <https://w3id.org/ltc/ns#> .
+@prefix ltct: <https://w3id.org/ltc/theme/> .
+<https://ex.org/lieu/stamp> a schema:Place ; schema:name "Horodaté" ; ltc:theme ltct:culture ;
+    schema:dateModified "2026-03-15T10:00:00Z"^^xsd:dateTimeStamp ;
+    schema:geo [ schema:latitude 45.764 ; schema:longitude 4.835 ] .
+<https://ex.org/lieu/zeros> a schema:Place ; schema:name "Deux fois" ; ltc:theme ltct:culture ;
+    schema:dateModified "2026-03-15"^^xsd:date ;
+    schema:geo [ schema:latitude 45.5, 45.50 ; schema:longitude 4.835 ] .
+<https://ex.org/lieu/space> a schema:Place ; schema:name "Espace" ; ltc:theme ltct:culture ;
+    schema:dateModified "2026-03-15"^^xsd:date ;
+    schema:geo [ schema:latitude 45, "45"^^xsd:integer, "+45"^^xsd:integer ; schema:longitude 4.835 ] .
+<https://ex.org/lieu/code> a schema:Place ; schema:name "Code" ; ltc:theme ltct:culture ;
+    schema:dateModified "2026-03-15"^^xsd:date ;
+    schema:address [ schema:postalCode 75001.0 ; schema:addressLocality "Paris" ] .
+<https://ex.org/lieu/ok> a schema:Place ; schema:name "Juste" ; ltc:theme ltct:culture ;
+    schema:dateModified "2026-03-15"^^xsd:date ;
+    schema:address [ schema:postalCode 75001 ; schema:addressLocality "Paris" ] .
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_literals_are_validated_as_written(cli, tmp_path, engine):
+    """xsd:dateTimeStamp is not xsd:dateTime for sh:datatype, 45.5 and 45.50 are two
+    latitudes, "+45" and "45" too, and the postcode 75001.0 is not five digits; the
+    integer 75001 is. Both engines agree."""
+    path = tmp_path / "flux.ttl"
+    path.write_text(AS_WRITTEN)
+    result = cli("validate", "--format", "json", "--engine", engine, str(path))
+    (feed,) = json.loads(result.output)["feeds"]
+    rejected = {
+        r["iri"].rsplit("/", 1)[1]: sorted(
+            {p["constraint"] for p in r["problems"] if p["severity"] == "Violation"}
+        )
+        for r in feed["records"]
+        if r["status"] == "rejected"
+    }
+    assert rejected == {
+        "stamp": ["ltcsh:Record-dateModifiedType"],
+        "zeros": ["ltcsh:Geo-latitude"],
+        "space": ["ltcsh:Geo-latitude"],
+        "code": ["ltcsh:Address-postalCode"],
+    }
+    assert result.exit_code == 1
+
+
+NODES = """@prefix schema: <https://schema.org/> .
+<https://ex.org/lieu/texte> a schema:Place ; schema:name "Coordonnées en texte" ;
+    schema:geo "45.2,4.8" .
+<https://ex.org/lieu/adresse> a schema:Place ; schema:name "Adresse en texte" ;
+    schema:geo [ schema:latitude 45.764 ; schema:longitude 4.835 ] ;
+    schema:address "1 rue de la Paix, 69001 Lyon" .
+<https://ex.org/lieu/horaires> a schema:Place ; schema:name "Horaires en texte" ;
+    schema:geo [ schema:latitude 45.764 ; schema:longitude 4.835 ] ;
+    schema:openingHoursSpecification "lun-ven 9h-18h" .
+<https://ex.org/lieu/pointe> a schema:Place ; schema:name "Pointe ailleurs" ;
+    schema:geo <https://ex.org/lieu/cible> .
+<https://ex.org/lieu/cible> a schema:Place ; schema:name "Cible" ;
+    schema:geo [ schema:latitude 45.764 ; schema:longitude 4.835 ] .
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_literal_or_another_record_where_a_node_is_required_is_the_records_fault(
+    cli, tmp_path, engine
+):
+    """The results on coordinates, an address or hours written as a text are charged to
+    the place that wrote them, not dropped: coordinates, an address or hours without
+    their fields reject it. A place whose coordinates are another place is rejected,
+    and the other place is not."""
+    path = tmp_path / "flux.ttl"
+    path.write_text(NODES)
+    result = cli("validate", "--format", "json", "--engine", engine, str(path))
+    assert result.exit_code == 1
+    (feed,) = json.loads(result.output)["feeds"]
+    records = {r["iri"].rsplit("/", 1)[1]: r for r in feed["records"]}
+    violated = {
+        name: sorted({p["constraint"] for p in r["problems"] if p["severity"] == "Violation"})
+        for name, r in records.items()
+    }
+    assert violated == {
+        "texte": ["ltcsh:Geo-latitude", "ltcsh:Geo-longitude"],
+        "adresse": ["ltcsh:Place-address-node"],
+        "horaires": ["ltcsh:Hours-closes", "ltcsh:Hours-dayOfWeek", "ltcsh:Hours-opens"],
+        "pointe": ["ltcsh:Geo-latitude", "ltcsh:Geo-longitude"],
+        "cible": [],
+    }
+    on_literal = [p for p in records["texte"]["problems"] if p["focus"].startswith('"')]
+    assert {p["focus"] for p in on_literal} == {'"45.2,4.8"'}
+    assert [
+        (p["constraint"], p["severity"], p["focus"])
+        for p in records["adresse"]["problems"]
+        if p["focus"].startswith('"')
+    ] == [("ltcsh:Address-locality", "Warning", '"1 rue de la Paix, 69001 Lyon"')]
+    assert records["adresse"]["status"] == "rejected" and records["cible"]["status"] != "rejected"
+    turtle = cli("validate", "--format", "turtle", "--engine", engine, str(path)).output
+    graph = Graph().parse(data=turtle, format="turtle")
+    assert any(str(f) == "45.2,4.8" for f in graph.objects(None, SH.focusNode))
+
+
+NAN = """@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://ex.org/lieu/1> a schema:Place ; schema:name "NaN" ;
+    schema:geo [ schema:latitude "NaN"^^xsd:double ; schema:longitude 4.835 ] .
+"""
+
+
+def test_an_engine_error_is_validation_impossible_status_2(cli, tmp_path):
+    """pyshacl fails on a NaN latitude (decimal.InvalidOperation): status 2, « validation
+    impossible », never status 1 (records rejected). The compiled engine decides."""
+    path = tmp_path / "flux.ttl"
+    path.write_text(NAN)
+    failed = cli("validate", "--engine", "pyshacl", str(path))
+    assert failed.exit_code == 2
+    assert "validation impossible" in failed.output and "Traceback" not in failed.output
+    report = json.loads(
+        cli("validate", "--format", "json", "--engine", "pyshacl", str(path)).output
+    )
+    assert report["status"] == 2 and "validation impossible" in report["errors"][0]["error"]
+    decided = cli("validate", "--format", "json", str(path))
+    assert decided.exit_code == 1
+    (feed,) = json.loads(decided.output)["feeds"]
+    assert feed["summary"]["rejected"] == 1
+
+
+def test_a_harvest_whose_engine_fails_keeps_the_sources_data(tmp_path, monkeypatch):
+    """The source fails with the engine's reason and keeps what it had loaded."""
+    from core.iris import Iris
+    from core.store import open_store
+    from harvester import validate as validation
+    from ltc.pipeline import harvest
+    from store_fixtures import store_settings
+
+    feed = tmp_path / "flux.ttl"
+    good = BAD_PLACE.replace("a schema:Place ;", 'a schema:Place ; schema:name "Lieu" ;')
+    feed.write_text(good.replace("147.2", "45.2"))
+    (tmp_path / "sources.toml").write_text(
+        """[[source]]
+id = "net"
+title = "Réseau test"
+network = "https://ex.org/reseau"
+url = "flux.ttl"
+namespaces = ["https://ex.org/"]
+license = "https://creativecommons.org/licenses/by/4.0/"
+contact = "mailto:test@ex.org"
+frequency = "daily"
+""",
+        encoding="utf-8",
+    )
+    settings = store_settings(
+        "embedded",
+        tmp_path / "data",
+        sources_file=str(tmp_path / "sources.toml"),
+        harvest_workers=1,
+    )
+    (first,) = harvest(settings)
+    assert first.status == "loaded" and first.accepted == 1
+
+    def broken(records):
+        raise RuntimeError("moteur en panne")
+        yield  # a generator, as the engines are
+
+    monkeypatch.setitem(validation.ENGINES, "sparql", broken)
+    feed.write_text(good.replace("147.2", "45.3"))
+    (second,) = harvest(settings)
+    assert second.status == "failed"
+    assert "validation impossible" in second.message and "moteur en panne" in second.message
+    with open_store(settings, writer=True) as store:
+        kept = store.graph_ntriples(Iris(settings.base_iri).source_graph("net"))
+    assert b'"45.2"' in kept and b'"45.3"' not in kept
+
+
+SHARED = """@prefix schema: <https://schema.org/> .
+<https://ex.org/lieu/1> a schema:Place ; schema:name "{name}" ; schema:geo <https://ex.org/lieu/1#geo> .
+<https://ex.org/lieu/1#geo> schema:latitude 45.764 ; schema:longitude {longitude} .
+<https://ex.org/lieu/2> a schema:Place ; schema:name "{other}" ; schema:geo <https://ex.org/lieu/1#geo> .
+"""
+
+
+def _findings(validation) -> dict[str, set]:
+    return {
+        r.record.iri: {(f.constraint, f.severity, f.focus) for f in r.findings}
+        for r in validation.results
+    }
+
+
+@pytest.mark.parametrize("longitude", ["4.835", "400"])
+def test_a_record_is_judged_alike_alone_and_with_its_feed(longitude):
+    """Coordinates that two places share: one owns them, both lead to them. Revalidated
+    alone (the other place unchanged, from the cache), a place sees the same node and
+    gets the same findings as with its whole feed."""
+    import pyoxigraph as ox
+
+    from harvester.normalise import normalise
+    from harvester.records import split_records
+    from harvester.validate import ValidationCache, shapes_version, validate_split
+
+    def split(other: str):
+        text = SHARED.format(name="Un", longitude=longitude, other=other)
+        triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+        return split_records(normalise(triples, "x"), "x")
+
+    cache = ValidationCache(shapes_version())
+    validate_split(split("Deux"), "x", cache=cache)
+    alone = validate_split(split("Deux bis"), "x", cache=cache)
+    assert alone.revalidated == 1
+    whole = validate_split(split("Deux bis"), "x")
+    assert _findings(alone) == _findings(whole)
+    violations = {
+        iri for iri, found in _findings(whole).items() if any(f[1] == "Violation" for f in found)
+    }
+    assert violations == (
+        set() if longitude == "4.835" else {"https://ex.org/lieu/1", "https://ex.org/lieu/2"}
+    )
+
+
+def test_reports_name_a_literal_focus_as_a_literal():
+    """The report the store keeps (N-Triples) and its full version stay valid RDF when a
+    result's focus is a literal; the store's copy drops only the suggestions."""
+    import pyoxigraph as ox
+
+    from harvester.normalise import normalise
+    from harvester.validate import report_ntriples, validate_triples
+
+    triples = [q.triple for q in ox.parse(NODES.encode(), format=ox.RdfFormat.TURTLE)]
+    validation = validate_triples(normalise(triples, "x"), "x")
+    reports = report_ntriples(validation, "https://registre.example.org/rapport/x")
+    for text in (reports.full, reports.stored):
+        parsed = list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+        focus = {q.object for q in parsed if q.predicate.value.endswith("#focusNode")}
+        assert ox.Literal("45.2,4.8") in focus and ox.Literal("lun-ven 9h-18h") in focus

@@ -13,6 +13,7 @@ from core.store.base import (
     RESERVED_GRAPHS,
     Store,
     StoreError,
+    StoreFailed,
     Term,
     row_text,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "RESERVED_GRAPHS",
     "Store",
     "StoreError",
+    "StoreFailed",
     "Term",
     "open_store",
     "row_text",

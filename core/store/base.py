@@ -46,6 +46,12 @@ class StoreError(Exception):
     """The store cannot do what was asked; the message says what to do about it."""
 
 
+class StoreFailed(StoreError):
+    """The store itself failed (a remote server unreachable, in error, or answering
+    something the registry cannot trust, such as a cut answer): not the caller's fault,
+    and not cured by waiting (the web tier answers 502)."""
+
+
 class Store(abc.ABC):
     """An RDF dataset of named graphs, written by one harvester and read by many.
 
@@ -108,6 +114,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def named_graphs(self) -> set[str]:
         """IRIs of the named graphs holding at least one triple (reserved ones hidden)."""
+
+    def reload_lost_graphs(self) -> list[str]:
+        """Writer: compare what the store holds of each graph with what the registry wrote
+        there, write again every graph the store lost statements of (a server restarted
+        without a checkpoint, for instance) and return them. Nothing can be lost this
+        way on the embedded store (its writes are synchronous): an empty list."""
+        self._require_writer()
+        return []
 
     # -- generations -------------------------------------------------------------------
 
@@ -195,15 +209,18 @@ def canonical_lines(ntriples: bytes, what: str) -> tuple[set[str], bool]:
     return set(data.decode("utf-8").splitlines()), blank
 
 
-def delta_update(graph: ox.NamedNode, remove: Iterable[str], add: Iterable[str]) -> str:
-    """One SPARQL Update text deleting then inserting canonical N-Triples lines."""
+def delta_update(
+    graph: ox.NamedNode, remove: Iterable[str], add: Iterable[str], block: int | None = None
+) -> str:
+    """One SPARQL Update text deleting then inserting canonical N-Triples lines. With
+    ``block``, each DELETE DATA / INSERT DATA operation holds at most that many lines
+    (still one request: Virtuoso's parser gives up on one block of ~5 000 statements)."""
     parts = []
-    remove_block = "\n".join(remove)
-    add_block = "\n".join(add)
-    if remove_block:
-        parts.append(f"DELETE DATA {{ GRAPH {graph} {{\n{remove_block}\n}} }}")
-    if add_block:
-        parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{add_block}\n}} }}")
+    for keyword, lines in (("DELETE", list(remove)), ("INSERT", list(add))):
+        size = block or len(lines) or 1
+        for start in range(0, len(lines), size):
+            text = "\n".join(lines[start : start + size])
+            parts.append(f"{keyword} DATA {{ GRAPH {graph} {{\n{text}\n}} }}")
     return " ;\n".join(parts)
 
 

@@ -203,6 +203,11 @@ class EmbeddedStore(Store):
     def graph_ntriples(self, graph: str) -> bytes:
         return self._db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph_node(graph))
 
+    def quads(self, graph: str) -> Iterator[ox.Quad]:
+        """The graph's statements as the store holds them (the remote backend's copy
+        reads its own this way)."""
+        return iter(self._db.quads_for_pattern(None, None, None, graph_node(graph)))
+
     def _is_empty(self, node: ox.NamedNode) -> bool:
         return next(iter(self._db.quads_for_pattern(None, None, None, node)), None) is None
 

@@ -1,13 +1,20 @@
-"""Adapters: non-RDF exports (GoGoCarto JSON, spreadsheet CSV) turned into LTC JSON-LD.
+"""Adapters: non-RDF exports (GoGoCarto JSON, spreadsheets) turned into LTC JSON-LD.
 
 Networks that do not publish RDF yet still have their places in a map tool or a
-spreadsheet. An adapter reads that export row by row and, following a small TOML
-mapping written once per source (``docs/adaptateurs.md``), writes the JSON-LD a
-publisher would have written by hand. That document then goes through the normal
-parse → normalise → validate path: the adapter maps faithfully and never
-validates, so a row without a name becomes a place without a name, which the
-shapes reject like any other. Only an export that cannot be read at all (or a
-wrong mapping) is a FeedError.
+spreadsheet. An adapter reads that export row by row and writes the JSON-LD a publisher
+would have written by hand:
+
+- the **standard spreadsheet** (adapter ``tableur``, ``harvester.adapters.standard``)
+  needs no mapping: its columns are the template's (``docs/modele-tableur/``);
+- any other layout, and GoGoCarto exports, follow a small TOML mapping written once per
+  source (``docs/adaptateurs.md``); the ``csv`` adapter reads CSV, XLSX and ODS files.
+
+That document then goes through the normal parse → normalise → validate path: the
+adapter never validates, so a row without a name becomes a place without a name, which
+the shapes reject like any other. Only an export that cannot be read at all (or a wrong
+mapping) is a FeedError. What the adapter had to change or leave out is told in notes,
+each with its row (and, for a table, its column); ``Adapted.origins`` says which rows and
+cells every record and value came from, so that a report can speak of rows and columns.
 """
 
 from __future__ import annotations
@@ -17,17 +24,22 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 from core import resources
 from core.vocab import LTC_CONTEXT
-from harvester.adapters import csv_table, gogocarto
+from harvester.adapters import csv_table, gogocarto, standard
+from harvester.adapters import vocabulary as skos
+from harvester.budget import MemoryBudget
 from harvester.errors import FeedError
+from harvester.french_hours import parse_hours
 
 DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024  # bytes reading one export may take (max_feed_memory)
+STANDARD = standard.STANDARD_ADAPTER  # the standard template: no [iri] nor [fields]
 
 ADAPTERS: dict[str, Callable[[bytes, Mapping], list[Row]]] = {
     "gogocarto": gogocarto.read,
@@ -113,9 +125,12 @@ _TOP_KEYS = (
     "presence",
     "constants",
     "csv",
+    "tableur",
 )
 _VALUE_MAPS = ("themes", "typeLieu")
-_CSV_KEYS = ("delimiter",)
+_CSV_KEYS = ("delimiter", "sheet", "encoding")
+_STANDARD_KEYS = ("namespace", "sheet")
+ENCODINGS = ("utf-8", "auto", "windows-1252", "latin-1")
 
 # Characters an IRI may not contain: escaped so the value stays visible to the shapes
 # (pyoxigraph silently drops a JSON-LD value that is not a valid IRI).
@@ -142,10 +157,13 @@ class Mapping:
     delimiter: str | None = None
     list_separator: str = ","
     max_rows: int = DEFAULT_MAX_ROWS
+    sheet: str | None = None  # XLSX or ODS: the sheet to read (default: the first)
+    encoding: str = "auto"  # CSV read with a mapping: auto (detected), or utf-8 (strict)…
+    namespace: str | None = None  # the standard template: where its IRIs are minted
 
     def template_fields(self, kind: str) -> list[str]:
         """The source fields a record IRI template (``lieu``, ``organisation``…) uses."""
-        return _PLACEHOLDER.findall(self.iri[kind])
+        return _PLACEHOLDER.findall(self.iri.get(kind, ""))
 
     def source_fields(self) -> list[str]:
         """Every source field or column the mapping reads, in a stable order."""
@@ -169,22 +187,50 @@ class Row:
 
 @dataclass(frozen=True)
 class Note:
-    """Something the adapter left out of a row, to tell the publisher."""
+    """Something the adapter changed in or left out of a row, to tell the publisher.
+
+    ``fr`` and ``en`` say where and what; ``what_fr``/``what_en`` say only what, for a
+    report that shows the row and column apart. ``severity`` is the one of a validation
+    finding: Violation (the row is not published), Warning or Info."""
 
     row: int | None
     fr: str
     en: str
+    column: str | None = None
+    value: str | None = None
+    severity: str = "Warning"
+    what_fr: str | None = None
+    what_en: str | None = None
+    rows: tuple[int, ...] = ()  # every row the note is about (a value on several rows)
 
     def message(self, lang: str = "fr") -> str:
         return self.fr if lang == "fr" else self.en
 
+    def what(self, lang: str = "fr") -> str:
+        if lang == "fr":
+            return self.what_fr or self.fr
+        return self.what_en or self.en
+
+
+@dataclass
+class Origins:
+    """Where each record and value of an adapted document came from."""
+
+    rows: dict[str, list[int]] = field(default_factory=dict)  # record → its rows
+    cells: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # record → lieu, organisation…
+    columns: dict[str, int] = field(default_factory=dict)  # column header → index
+
 
 @dataclass
 class Adapted:
-    """The JSON-LD document an adapter wrote, and what it had to leave out."""
+    """The JSON-LD document an adapter wrote, what it had to change or leave out, and
+    (for a table) where every record came from."""
 
     document: dict[str, Any]
     notes: list[Note]
+    origins: Origins | None = None
+    table: Any = None  # harvester.spreadsheet.Table, for a spreadsheet
 
 
 # ---------------------------------------------------------------- the mapping file
@@ -332,28 +378,24 @@ def load_mapping(data: bytes | str) -> Mapping:
     except tomllib.TOMLDecodeError as error:
         raise _mapping_error(f"TOML invalide : {error}", f"invalid TOML: {error}") from error
 
-    _check_keys(document, None, _TOP_KEYS, ("adapter", "network", "iri", "fields"))
+    _check_keys(document, None, _TOP_KEYS, ("adapter", "network"))
     adapter = document["adapter"]
-    if adapter not in ADAPTERS:
+    if adapter not in (*ADAPTERS, STANDARD):
+        names = ", ".join((*ADAPTERS, STANDARD))
         raise _mapping_error(
-            f"adaptateur inconnu « {adapter} » (possibles : {', '.join(ADAPTERS)})",
-            f"unknown adapter '{adapter}' (possible: {', '.join(ADAPTERS)})",
+            f"adaptateur inconnu « {adapter} » (possibles : {names})",
+            f"unknown adapter '{adapter}' (possible: {names})",
+        )
+    if adapter == STANDARD:
+        return _standard_mapping(document)
+    _check_keys(document, None, _TOP_KEYS, ("adapter", "network", "iri", "fields"))
+    if "tableur" in document:
+        raise _mapping_error(
+            'la table [tableur] ne sert qu\'avec adapter = "tableur"',
+            'the [tableur] table only applies with adapter = "tableur"',
         )
 
-    network = _table(document, "network")
-    _check_keys(network, "network", _NETWORK_KEYS, ("id", "nom"))
-    checked_network: dict[str, Any] = {"id": _absolute_iri(network["id"], "network", "id")}
-    for key in _NETWORK_KEYS[1:]:
-        if key not in network:
-            continue
-        if key == "themes":
-            checked_network[key] = list(_short_names(network[key], "network", key, "themes"))
-        elif key == "siteWeb":
-            checked_network[key] = _absolute_iri(network[key], "network", key)
-        elif isinstance(network[key], str) and network[key].strip():
-            checked_network[key] = network[key].strip()
-        else:
-            raise _type_error("network", key, "un texte non vide", "a non-empty string")
+    checked_network = _network(document)
 
     iri_table = _table(document, "iri")
     _check_keys(iri_table, "iri", _IRI_KEYS, _IRI_KEYS)
@@ -412,6 +454,12 @@ def load_mapping(data: bytes | str) -> Mapping:
         raise _type_error(
             "csv", "delimiter", "l'un de « ; », « , », tabulation, « | »", "one of ; , tab |"
         )
+    encoding = csv_options.get("encoding", "auto")
+    if encoding not in ENCODINGS:
+        raise _type_error("csv", "encoding", " ou ".join(ENCODINGS), " or ".join(ENCODINGS))
+    sheet = csv_options.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise _type_error("csv", "sheet", "le nom d'une feuille", "a sheet's name")
 
     separator = document.get("list_separator", ",")
     if not isinstance(separator, str) or not separator:
@@ -431,6 +479,74 @@ def load_mapping(data: bytes | str) -> Mapping:
         delimiter=delimiter,
         list_separator=separator,
         max_rows=max_rows,
+        sheet=sheet,
+        encoding=encoding,
+    )
+
+
+def _network(document: dict[str, Any]) -> dict[str, Any]:
+    network = _table(document, "network")
+    _check_keys(network, "network", _NETWORK_KEYS, ("id", "nom"))
+    checked: dict[str, Any] = {"id": _absolute_iri(network["id"], "network", "id")}
+    for key in _NETWORK_KEYS[1:]:
+        if key not in network:
+            continue
+        if key == "themes":
+            checked[key] = list(_short_names(network[key], "network", key, "themes"))
+        elif key == "siteWeb":
+            checked[key] = _absolute_iri(network[key], "network", key)
+        elif isinstance(network[key], str) and network[key].strip():
+            checked[key] = network[key].strip()
+        else:
+            raise _type_error("network", key, "un texte non vide", "a non-empty string")
+    return checked
+
+
+def _standard_mapping(document: dict[str, Any]) -> Mapping:
+    """A mapping for the standard template: the network, and where to mint IRIs."""
+    _check_keys(document, None, ("adapter", "max_rows", "network", "tableur"), ("network",))
+    network = _network(document)
+    options = _table(document, "tableur")
+    _check_keys(options, "tableur", _STANDARD_KEYS, ())
+    namespace = options.get("namespace") or network["id"].rsplit("/", 1)[0] + "/"
+    namespace = _absolute_iri(namespace, "tableur", "namespace")
+    if not namespace.endswith(("/", "#")):
+        namespace += "/"
+    sheet = options.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise _type_error("tableur", "sheet", "le nom d'une feuille", "a sheet's name")
+    max_rows = document.get("max_rows", DEFAULT_MAX_ROWS)
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise _type_error(None, "max_rows", "un entier positif", "a positive integer")
+    return Mapping(
+        adapter=STANDARD,
+        network=network,
+        iri={},
+        fields={},
+        max_rows=max_rows,
+        sheet=sheet,
+        encoding="auto",
+        namespace=namespace,
+    )
+
+
+def standard_mapping(
+    namespace: str = standard.PLACEHOLDER_NAMESPACE,
+    network: str | None = None,
+    network_name: str = standard.PLACEHOLDER_NETWORK_NAME,
+    sheet: str | None = None,
+) -> Mapping:
+    """The mapping of a standard-template table (no file needed)."""
+    if not namespace.endswith(("/", "#")):
+        namespace += "/"
+    return Mapping(
+        adapter=STANDARD,
+        network={"id": network or f"{namespace}reseau", "nom": network_name},
+        iri={},
+        fields={},
+        sheet=sheet,
+        encoding="auto",
+        namespace=namespace,
     )
 
 
@@ -549,17 +665,29 @@ class _RowReader:
         row: Row,
         mapping: Mapping,
         notes: list[Note],
-        unmapped: dict[str, dict[str, int]],
+        unmapped: dict[str, dict[str, list[int]]],
+        origins: Origins | None = None,
     ):
         self.row = row
         self.mapping = mapping
         self.notes = notes
         self.unmapped = unmapped
+        self.origins = origins
         self.values = row.values or {}
 
-    def note(self, fr: str, en: str) -> None:
+    def note(self, fr: str, en: str, *, key: str | None = None, value: str | None = None) -> None:
+        column = self.mapping.fields.get(key, (None,))[0] if key else None
         self.notes.append(
-            Note(self.row.number, f"{self.row.label_fr} : {fr}", f"{self.row.label_en}: {en}")
+            Note(
+                self.row.number,
+                f"{self.row.label_fr} : {fr}",
+                f"{self.row.label_en}: {en}",
+                column=column,
+                value=value,
+                what_fr=fr,
+                what_en=en,
+                rows=(self.row.number,),
+            )
         )
 
     def raw(self, key: str) -> Any:
@@ -585,7 +713,9 @@ class _RowReader:
         return list(dict.fromkeys(found))
 
     def short_names(self, key: str) -> list[str]:
-        """Source categories → LTC short names through [values.<key>]; never guessed."""
+        """Source categories → LTC short names through [values.<key>], then the short
+        names, labels and synonyms of the SKOS scheme whatever the case and accents
+        (``harvester.adapters.vocabulary``); never guessed beyond."""
         raw = self.texts(key) if key in _LISTS else [t for t in [self.text(key)] if t]
         table = self.mapping.values.get(key, {})
         known = vocabulary(key)
@@ -595,28 +725,39 @@ class _RowReader:
                 names.extend(table[value])
             elif value in known:
                 names.append(value)
+            elif matched := skos.match(key, value):
+                names.append(matched)
             else:
-                counts = self.unmapped.setdefault(key, {})
-                counts[value] = counts.get(value, 0) + 1
+                rows = self.unmapped.setdefault(key, {}).setdefault(value, [])
+                rows.append(self.row.number)
                 # kept, made IRI-safe: it expands to an unknown term the shapes report
                 names.append(iri(value).replace(":", "%3A").replace("@", "%40"))
         return list(dict.fromkeys(names))
 
-    def hours(self) -> list[dict[str, Any]]:
+    def hours(self) -> tuple[list[dict[str, Any]], str | None]:
+        """The hours understood, and the cell's text when part of it was not (kept on
+        the record as ``schema:openingHours``: nothing is dropped)."""
         raw = self.raw("horaires")
         if raw is None:
-            return []
+            return [], None
         if isinstance(raw, str):
-            entries, problems = csv_table.hours_text(raw)
+            parsed = parse_hours(raw)
+            entries = parsed.entries
+            problems = [f"{p.text} ({p.fr})" for p in parsed.problems]
+            problems_en = [f"{p.text} ({p.en})" for p in parsed.problems]
+            kept = raw.strip() if parsed.problems else None
         else:
             entries, problems = gogocarto.open_hours(raw)
+            problems_en = problems
+            kept = json.dumps(raw, ensure_ascii=False) if problems else None
         if problems:
-            shown = " ; ".join(problems)
             self.note(
-                f"horaires illisibles laissés de côté : {shown}",
-                f"unreadable opening hours left out: {shown}",
+                f"horaires non compris, gardés en texte : {' ; '.join(problems)}",
+                f"opening hours not understood, kept as text: {' ; '.join(problems_en)}",
+                key="horaires",
+                value=" ; ".join(problems)[:200],
             )
-        return entries
+        return entries, kept
 
     def boolean(self, key: str) -> bool | None:
         raw = self.raw(key)
@@ -629,6 +770,8 @@ class _RowReader:
             self.note(
                 f"{key} « {shown} » n'est ni oui ni non : laissé de côté",
                 f"{key} '{shown}' is neither yes nor no: left out",
+                key=key,
+                value=shown,
             )
         return found
 
@@ -679,7 +822,9 @@ def _records(reader: _RowReader, iris: dict[str, str]) -> list[dict[str, Any]]:
         _put(geo, "longitude", number(reader.raw("longitude")))
         if len(geo) > 1:
             place["geo"] = geo
-    _put(place, "horaires", reader.hours())
+    hours, hours_text = reader.hours()
+    _put(place, "horaires", hours)
+    _put(place, standard.HOURS_TEXT, hours_text)
     for key in ("memeQue", "identiqueA"):
         _put(place, key, [iri(t) for t in reader.texts(key)])
     _put(place, "themes", reader.short_names("themes"))
@@ -711,15 +856,40 @@ def _records(reader: _RowReader, iris: dict[str, str]) -> list[dict[str, Any]]:
     _put(presence, "role", list(mapping.role))
     _put(presence, "activites", reader.texts("activites"))
     _put(presence, "dateModification", modified)
+    if reader.origins is not None:
+        _remember(reader.origins, reader.row.number, mapping, place, "lieu")
+        _remember(reader.origins, reader.row.number, mapping, organisation, "organisation")
+        _remember(reader.origins, reader.row.number, mapping, presence, "presence")
     return [place, organisation, presence]
 
 
-def adapt_with_notes(data: bytes, adapter: str, mapping: Mapping) -> Adapted:
-    """The JSON-LD document of an export, with notes on what had to be left out."""
-    if adapter not in ADAPTERS:
+_NESTED = ("adresse", "geo")
+
+
+def _remember(origins: Origins, row: int, mapping: Mapping, record: dict, kind: str) -> None:
+    """Where a record of one row came from: the row, and each key's column."""
+    iri_value = record["id"]
+    origins.rows[iri_value] = [row]
+    origins.kinds[iri_value] = kind
+    keys = [k for k in record if k not in _NESTED]
+    keys += [k for nested in _NESTED for k in record.get(nested, {})]
+    for key in keys:
+        if key == standard.HOURS_TEXT:
+            key = "horaires"
+        if key in mapping.fields:
+            origins.cells[(iri_value, key)] = (row, mapping.fields[key][0])
+
+
+def adapt_with_notes(
+    data: bytes, adapter: str, mapping: Mapping, *, budget: MemoryBudget | None = None
+) -> Adapted:
+    """The JSON-LD document of an export, with notes on what had to be changed or left
+    out. ``budget`` bounds the memory reading a spreadsheet may take (default: 1 GiB)."""
+    if adapter not in (*ADAPTERS, STANDARD):
+        names = ", ".join((*ADAPTERS, STANDARD))
         raise FeedError(
-            f"adaptateur inconnu « {adapter} » (possibles : {', '.join(ADAPTERS)})",
-            f"unknown adapter '{adapter}' (possible: {', '.join(ADAPTERS)})",
+            f"adaptateur inconnu « {adapter} » (possibles : {names})",
+            f"unknown adapter '{adapter}' (possible: {names})",
         )
     if adapter != mapping.adapter:
         raise FeedError(
@@ -727,13 +897,24 @@ def adapt_with_notes(data: bytes, adapter: str, mapping: Mapping) -> Adapted:
             f"pas « {adapter} »",
             f"the mapping is written for the '{mapping.adapter}' adapter, not '{adapter}'",
         )
-    rows = ADAPTERS[adapter](data, mapping)
+    budget = budget or MemoryBudget(DEFAULT_MAX_MEMORY)
+    if adapter == STANDARD:
+        return adapt_standard(csv_table.read_any(data, mapping, budget), mapping)
+    table = None
+    if adapter == "csv":
+        table = csv_table.read_any(data, mapping, budget)
+        rows = csv_table.rows_of(table, mapping)
+    else:
+        rows = ADAPTERS[adapter](data, mapping)
     graph: list[dict[str, Any]] = [_network_record(mapping)]
     notes: list[Note] = []
-    unmapped: dict[str, dict[str, int]] = {}
+    unmapped: dict[str, dict[str, list[int]]] = {}
+    origins = Origins(kinds={mapping.network["id"]: "reseau"})
+    if table is not None:
+        origins.columns = dict(table.columns)
     minted: set[str] = {mapping.network["id"]}
     for row in rows:
-        reader = _RowReader(row, mapping, notes, unmapped)
+        reader = _RowReader(row, mapping, notes, unmapped, origins)
         if row.values is None:
             reader.note("ce n'est pas un objet JSON : ignorée", "not a JSON object: skipped")
             continue
@@ -746,37 +927,77 @@ def adapt_with_notes(data: bytes, adapter: str, mapping: Mapping) -> Adapted:
                 if _text(row.values.get(name)) is None
             }
             names = ", ".join(sorted(empty))
-            reader.note(
-                f"pas d'identifiant (champ {names} vide) : ignorée",
-                f"no identifier (field {names} empty): skipped",
-            )
+            reader.notes.append(
+                replace(
+                    _skipped(reader, f"pas d'identifiant (champ {names} vide) : ignorée",
+                             f"no identifier (field {names} empty): skipped"),
+                    column=sorted(empty)[0] if empty else None,
+                )
+            )  # fmt: skip
             continue
         if minted & set(iris.values()):
-            reader.note(
-                f"identifiant en double ({iris['lieu']}) : ignorée",
-                f"duplicate identifier ({iris['lieu']}): skipped",
-            )
+            reader.notes.append(
+                _skipped(reader, f"identifiant en double ({iris['lieu']}) : ignorée",
+                         f"duplicate identifier ({iris['lieu']}): skipped")
+            )  # fmt: skip
             continue
         minted.update(iris.values())  # type: ignore[arg-type]
         graph.extend(_records(reader, iris))  # type: ignore[arg-type]
-    for key, counts in unmapped.items():
-        listed = sorted(counts.items())[:20]
-        more = len(counts) - len(listed)
-        shown = ", ".join(f"« {v} » ({n})" for v, n in listed) + (f"… (+{more})" if more else "")
-        shown_en = ", ".join(f"'{v}' ({n})" for v, n in listed) + (f"… (+{more})" if more else "")
+    for key, values in unmapped.items():
+        listed = sorted(values.items())[:20]
+        more = len(values) - len(listed)
+        shown = ", ".join(f"« {v} » ({len(n)})" for v, n in listed) + (
+            f"… (+{more})" if more else ""
+        )
+        shown_en = ", ".join(f"'{v}' ({len(n)})" for v, n in listed) + (
+            f"… (+{more})" if more else ""
+        )
         notes.append(
             Note(
                 None,
                 f"valeurs de {key} sans correspondance (à ajouter dans [values.{key}]) : {shown}",
                 f"{key} values without a match (add them to [values.{key}]): {shown_en}",
+                column=mapping.fields.get(key, (None,))[0],
+                what_fr=f"valeurs sans correspondance : {shown} ; ajoutez-les dans "
+                f"[values.{key}] de la correspondance",
+                what_en=f"values without a match: {shown_en}; add them to [values.{key}] of "
+                "the mapping",
+                rows=tuple(sorted({r for rows in values.values() for r in rows})),
             )
         )
-    return Adapted({"@context": LTC_CONTEXT, "@graph": graph}, notes)
+    document = {"@context": LTC_CONTEXT, "@graph": graph}
+    return Adapted(document, notes, origins=origins, table=table)
 
 
-def adapt(data: bytes, adapter: str, mapping: Mapping) -> dict[str, Any]:
-    """The JSON-LD document (a dict) of a GoGoCarto or CSV export, or a FeedError."""
-    return adapt_with_notes(data, adapter, mapping).document
+def _skipped(reader: _RowReader, fr: str, en: str) -> Note:
+    row = reader.row
+    return Note(
+        row.number,
+        f"{row.label_fr} : {fr}",
+        f"{row.label_en}: {en}",
+        severity="Violation",
+        what_fr=fr,
+        what_en=en,
+        rows=(row.number,),
+    )
+
+
+def adapt_standard(table: Any, mapping: Mapping) -> Adapted:
+    """The JSON-LD document of a table following the standard template."""
+    options = standard.StandardOptions(
+        namespace=mapping.namespace or standard.PLACEHOLDER_NAMESPACE,
+        network=mapping.network["id"],
+        network_name=mapping.network.get("nom", standard.PLACEHOLDER_NETWORK_NAME),
+    )
+    return standard.adapt_table(table, options)
+
+
+def adapt(
+    data: bytes, adapter: str, mapping: Mapping, *, budget: MemoryBudget | None = None
+) -> dict[str, Any]:
+    """The JSON-LD document (a dict) of a GoGoCarto export or a spreadsheet, or a
+    FeedError."""
+    return adapt_with_notes(data, adapter, mapping, budget=budget).document
 
 
 def convert(data: bytes, mapping: Mapping) -> str:

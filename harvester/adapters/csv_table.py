@@ -1,140 +1,122 @@
-"""Spreadsheet CSV files (``;`` or ``,``, UTF-8 with or without BOM) read as rows.
+"""Spreadsheets read with a mapping: CSV (``;`` or ``,``…), XLSX or ODS, as rows.
 
-Many networks keep their places in a spreadsheet; this module reads its CSV export,
-one row per data line, each mapped column by its header name. Opening hours in a
-cell are read in the common OpenStreetMap form (``Mo-Fr 09:00-12:00,14:00-18:00;
-Sa 10:00-12:00``). The mapping itself is applied by ``harvester.adapters``.
+Many networks keep their places in a spreadsheet; this module reads it
+(``harvester.spreadsheet``: any of the three formats, the archive limits, the memory
+budget), one row per data line, each mapped column by its header name. Opening hours in
+a cell are read in French or in the OpenStreetMap form (``Mo-Fr 09:00-12:00,14:00-18:00;
+Sa 10:00-12:00``; ``harvester.french_hours``). The mapping itself is applied by
+``harvester.adapters``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from typing import TYPE_CHECKING, Any
 
-from harvester.adapters.gogocarto import WEEK, day_name, hours_entries, parse_range
+from harvester.budget import MemoryBudget
 from harvester.errors import FeedError
+from harvester.french_hours import parse_hours
+from harvester.spreadsheet import (
+    CSV,
+    DELIMITERS,
+    Table,
+    TableLimits,
+    decode_text,
+    read_csv_text,
+    read_table,
+    sniff_delimiter,
+    table_format,
+)
 
 if TYPE_CHECKING:
     from harvester.adapters import Mapping, Row
 
-DELIMITERS = (";", ",", "\t", "|")
-
-_DAY = r"[A-Za-zé]+"
-_RULE = re.compile(
-    rf"^\s*(?P<days>{_DAY}(?:\s*-\s*{_DAY})?(?:\s*,\s*{_DAY}(?:\s*-\s*{_DAY})?)*)"
-    r"\s+(?P<times>.+?)\s*$"
-)
-_CLOSED = {"off", "closed", "fermé", "ferme"}
-
-
-def sniff_delimiter(header: str) -> str:
-    """The most frequent of ``; , tab |`` in the header line (``;`` on a tie)."""
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ";"
+__all__ = ["DELIMITERS", "hours_text", "read", "read_any", "rows_of", "sniff_delimiter"]
 
 
 def hours_text(value: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """OpenStreetMap-style hours in one cell → LTC ``horaires`` entries and the pieces left out.
+    """Hours in one cell → LTC ``horaires`` entries and the rules left out (their text).
 
-    Only the common subset is read: rules ``days times`` separated by ``;``, days as
-    ``Mo``, ``Mo-Fr`` or ``Mo,We`` (or French names), times as ``09:00-12:00,14:00-18:00``
-    or ``off``. Anything else (public holidays, months, ``24/7``) is left out.
-    """
-    ranges: list[tuple[str, str, str]] = []
-    problems: list[str] = []
-    for rule in (r.strip() for r in value.split(";")):
-        if not rule:
-            continue
-        found = _RULE.match(rule)
-        days = _days(found.group("days")) if found else None
-        if not found or days is None:
-            problems.append(rule[:60])
-            continue
-        times = found.group("times").strip()
-        if times.lower() in _CLOSED:
-            continue
-        for piece in times.split(","):
-            parsed = parse_range(piece)
-            if parsed is None:
-                problems.append(rule[:60])
-                break
-            ranges.extend((day, *parsed) for day in days)
-    return hours_entries(ranges), problems
+    French (« du lundi au vendredi 9h-12h ») or OpenStreetMap (``Mo-Fr 09:00-12:00;
+    Sa 10:00-12:00; Su off``); a rule not understood (public holidays ``PH``, months,
+    ``24/7``) is left out and named."""
+    parsed = parse_hours(value)
+    return parsed.entries, [p.text[:60] for p in parsed.problems]
 
 
-def _days(spec: str) -> list[str] | None:
-    days: list[str] = []
-    for part in spec.split(","):
-        ends = [day_name(p) for p in part.split("-")]
-        if not ends or None in ends or len(ends) > 2:
-            return None
-        first, last = WEEK.index(ends[0]), WEEK.index(ends[-1])  # type: ignore[arg-type]
-        span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
-        days.extend(WEEK[i] for i in span)
-    return days
+def read_any(data: bytes, mapping: Mapping, budget: MemoryBudget | None = None) -> Table:
+    """The table of a CSV, XLSX or ODS export, within the mapping's row limit."""
+    from harvester.adapters import decode
+
+    limits = TableLimits(max_rows=mapping.max_rows)
+    kind = table_format(data) or CSV
+    if kind != CSV:
+        return read_table(data, kind=kind, sheet=mapping.sheet, limits=limits, budget=budget)
+    if mapping.encoding == "utf-8":
+        text, used = decode(data, "CSV"), "utf-8"
+    elif mapping.encoding == "auto":
+        if not data.strip():
+            raise FeedError("fichier CSV vide", "empty CSV file")
+        text, used = decode_text(data)
+    else:
+        text, used = decode_text(data, mapping.encoding.replace("windows-", "cp"))
+    return read_csv_text(text, used, mapping.delimiter, limits, budget)
 
 
 def read(data: bytes, mapping: Mapping) -> list[Row]:
-    """The data rows of a CSV file, or a FeedError saying why it cannot be read."""
-    from harvester.adapters import Row, check_rows, decode
+    """The data rows of a spreadsheet export, or a FeedError saying why it cannot be read."""
+    return rows_of(read_any(data, mapping), mapping)
 
-    text = decode(data, "CSV")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = mapping.delimiter or sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[Row] = []
-    columns: dict[str, int] = {}
-    try:
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue  # blank line, or a row of empty cells left by a spreadsheet
-            if header is None:
-                header = [c.strip().lstrip("\ufeff") for c in cells]
-                columns = _columns(header, mapping, delimiter)
-                continue
-            check_rows(len(rows) + 1, mapping)
-            values = {
-                name: cells[index] if index < len(cells) else "" for name, index in columns.items()
-            }
-            number = len(rows) + 1
-            line = reader.line_num
-            rows.append(Row(number, f"ligne {line}", f"line {line}", values))
-    except csv.Error as error:
+
+def rows_of(table: Table, mapping: Mapping) -> list[Row]:
+    """The mapped columns of each data row of ``table``; a missing column is an error."""
+    from harvester.adapters import Row
+
+    columns = _columns(table, mapping)
+    if not table.rows:
         raise FeedError(
-            f"CSV illisible : {error}",
-            f"unreadable CSV: {error}",
-            line=reader.line_num,
-        ) from error
-    if header is None:
-        raise FeedError("fichier CSV vide", "empty CSV file")
-    if not rows:
-        raise FeedError(
-            "fichier CSV sans ligne de données (seulement l'en-tête)",
-            "CSV file without data rows (only the header)",
+            "fichier sans ligne de données (seulement l'en-tête)"
+            if table.kind != CSV
+            else "fichier CSV sans ligne de données (seulement l'en-tête)",
+            "file without data rows (only the header)"
+            if table.kind != CSV
+            else "CSV file without data rows (only the header)",
         )
-    return rows
+    return [
+        Row(
+            row.number,
+            f"ligne {row.number}",
+            f"line {row.number}",
+            {name: row.get(index) for name, index in columns.items()},
+        )
+        for row in table.rows
+    ]
 
 
-def _columns(header: list[str], mapping: Mapping, delimiter: str) -> dict[str, int]:
+def _columns(table: Table, mapping: Mapping) -> dict[str, int]:
     """Column name → index for every column the mapping uses; a missing one is an error."""
+    header = table.header
     needed = mapping.source_fields()
     missing = [name for name in needed if name not in header]
     if missing:
+        delimiter = table.delimiter or ""
         shown = "\\t" if delimiter == "\t" else delimiter
         found = " | ".join(h for h in header if h) or "—"
         hint_fr = hint_en = ""
-        if len(header) == 1 and any(d in header[0] for d in DELIMITERS if d != delimiter):
+        if (
+            table.kind == CSV
+            and len(header) == 1
+            and any(d in header[0] for d in DELIMITERS if d != delimiter)
+        ):
             hint_fr = " ; le séparateur est-il le bon ? (clé delimiter de la table [csv])"
             hint_en = "; is the delimiter right? (key delimiter of the [csv] table)"
+        read_with_fr = f" avec le séparateur « {shown} »" if table.kind == CSV else ""
+        read_with_en = f" with the delimiter '{shown}'" if table.kind == CSV else ""
+        what = "du CSV" if table.kind == CSV else "de la feuille"
         raise FeedError(
-            f"colonne(s) absente(s) du CSV : {', '.join(missing)} "
-            f"(colonnes lues avec le séparateur « {shown} » : {found}){hint_fr}",
-            f"column(s) missing from the CSV: {', '.join(missing)} "
-            f"(columns read with the delimiter '{shown}': {found}){hint_en}",
+            f"colonne(s) absente(s) {what} : {', '.join(missing)} "
+            f"(colonnes lues{read_with_fr} : {found}){hint_fr}",
+            f"column(s) missing from the {'CSV' if table.kind == CSV else 'sheet'}: "
+            f"{', '.join(missing)} (columns read{read_with_en}: {found}){hint_en}",
         )
     doubled = sorted({name for name in needed if header.count(name) > 1})
     if doubled:
