@@ -88,6 +88,13 @@ class Settings:
         default=3,
         metadata={"help": "Read-only snapshots of the embedded store kept for the web tier."},
     )
+    snapshots_min_age: float = field(
+        default=600.0,
+        metadata={
+            "help": "Seconds a replaced snapshot is kept at least, whatever snapshots_kept "
+            "says: a web process still serving it has that long to switch (frequent pings)."
+        },
+    )
     max_feed_bytes: int = field(
         default=64 * 1024 * 1024,
         metadata={"help": "Largest feed accepted, in bytes after decompression."},
@@ -214,6 +221,28 @@ class Settings:
             "help": "Minutes between the harvests `ltc serve` runs itself, the first at start "
             "(0: none; use cron and `ltc harvest`). Several serve processes: one at a time."
         },
+    )
+    ping_poll_seconds: float = field(
+        default=5.0,
+        metadata={
+            "help": "Seconds between two looks at the pings' harvest requests, by `ltc serve` "
+            "with harvest_every and by `ltc watch`."
+        },
+    )
+    ping_rate_limit: int = field(
+        default=60,
+        metadata={"help": "Pings per hour accepted from one source (429 beyond)."},
+    )
+    changes_keep_days: float = field(
+        default=30.0,
+        metadata={
+            "help": "Days the change feed (/api/changes) keeps a generation's changes; an "
+            "older since is answered 410 with a pointer to the dump."
+        },
+    )
+    changes_rate_limit: int = field(
+        default=120,
+        metadata={"help": "/api/changes requests per minute allowed to one client address."},
     )
     curation_file: str = field(
         default="",

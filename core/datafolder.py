@@ -9,6 +9,10 @@ Layout (``docs/dossier-de-donnees.md`` describes each file)::
     store.incomplete     graphs a non-transactional write has not finished (crash guard)
     snapshots/<gen>/     read-only checkpoints of the store, one per publication
     harvest.lock         flock held by a scheduled harvest round
+    ping-tokens.json     the networks' ping secrets, hashed (``core.ping``)
+    pings/               harvest requests sent by pings, one file per source (``core.ping``)
+    pings.lock           flock held while the ping files change
+    changes/             the change feed, one file per generation (``core.changes``)
     sources/<id>/        what the harvester keeps of each source (``core.harvest_files``)
     takedown.tsv         the operator's takedown list (``core.takedown``)
     disabled-sources.txt sources removed by ``ltc sources remove`` (``core.catalog``)
@@ -125,6 +129,22 @@ class DataFolder:
     @property
     def harvest_lock(self) -> Path:
         return self.root / "harvest.lock"
+
+    @property
+    def ping_tokens(self) -> Path:
+        return self.root / "ping-tokens.json"
+
+    @property
+    def pings(self) -> Path:
+        return self.root / "pings"
+
+    @property
+    def pings_lock(self) -> Path:
+        return self.root / "pings.lock"
+
+    @property
+    def changes(self) -> Path:
+        return self.root / "changes"
 
     @property
     def sources(self) -> Path:

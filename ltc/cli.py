@@ -34,6 +34,7 @@ from ltc.harvest_cli import (
     sources_command,
     takedown_command,
 )
+from ltc.ping_cli import watch_command
 from ltc.serve_cli import run_server, serve_command
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
@@ -236,6 +237,7 @@ for _command in (
     takedown_command,
     convert_command,
     serve_command,
+    watch_command,
     backup_command,
     restore_command,
     convergence_group,

@@ -26,8 +26,16 @@ from harvester.harvest import (
     sources_holding,
     suppress_record,
 )
+from ltc.changes import record_changes
 
 log = logging.getLogger("ltc.pipeline")
+
+
+def _publish(store: Store, settings: Settings) -> str:
+    """Publish, then record what the new generation changed (``/api/changes``)."""
+    generation = store.publish()
+    record_changes(store, settings)
+    return generation
 
 
 def repair_interrupted(store: Store, settings: Settings) -> None:
@@ -49,7 +57,7 @@ def repair_interrupted(store: Store, settings: Settings) -> None:
             + ", ".join(sorted(store.incomplete_graphs()))
         )
     if reloaded:
-        store.publish()  # the web tier rebuilds what it read from the damaged graphs
+        _publish(store, settings)  # the web tier rebuilds what it read from the damaged graphs
 
 
 def check_store(settings: Settings) -> list[str]:
@@ -65,7 +73,7 @@ def check_store(settings: Settings) -> list[str]:
         reloaded = store.reload_lost_graphs()
         if reloaded:
             repair_interrupted(store, settings)
-            store.publish()
+            _publish(store, settings)
     return reloaded
 
 
@@ -93,9 +101,9 @@ def harvest(
             progress=progress,
             **options,
         )
-        store.publish()  # the sources' new data is served at once…
+        _publish(store, settings)  # the sources' new data is served at once…
         if derive and update_derived_graph(store, settings):
-            store.publish()  # …and what the registry derives from it follows
+            _publish(store, settings)  # …and what the registry derives from it follows
     upgrade(settings.data_dir)  # a new folder is marked with the current layout
     return outcomes
 
@@ -106,7 +114,7 @@ def derive(settings: Settings, *, force: bool = False) -> bool:
         repair_interrupted(store, settings)
         changed = update_derived_graph(store, settings, force=force)
         if changed:
-            store.publish()
+            _publish(store, settings)
     return changed
 
 
@@ -118,7 +126,7 @@ def remove_source(settings: Settings, source_id: str) -> None:
         remove_source_data(store, settings, iris, source_id)
         set_disabled(settings.data_dir, source_id, True)
         update_derived_graph(store, settings)
-        store.publish()
+        _publish(store, settings)
 
 
 def take_down(settings: Settings, iri: str) -> list[str]:
@@ -130,5 +138,5 @@ def take_down(settings: Settings, iri: str) -> list[str]:
         repair_interrupted(store, settings)
         affected = suppress_record(store, settings, iri)
         update_derived_graph(store, settings, force=True)
-        store.publish()
+        _publish(store, settings)
     return affected

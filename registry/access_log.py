@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,12 @@ from registry.clients import client_address
 log = logging.getLogger("ltc.access")
 RECEIVED_KEY = "ltc.received"  # WSGI environ: time.monotonic() when the request was whole
 PRIVATE_PARAMETERS = frozenset({"lat", "lon", "bbox", "q", "commune", "latitude", "longitude"})
+# parameters a careless client may put a secret in: their values are never written
+SECRET_PARAMETERS = frozenset(
+    {"token", "secret", "key", "access_token", "api_key", "apikey", "password", "signature"}
+)
+# routes whose query string is never written at all (a ping's secret belongs in a header)
+SECRET_ROUTES = re.compile(r"^/sources/[^/]+/ping/?$")
 
 StartResponse = Callable[..., Any]
 
@@ -41,8 +48,15 @@ def safe_query(query_string: str) -> dict[str, str]:
     kept: dict[str, str] = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         key = name[:40]
-        kept[key] = "…" if key.lower() in PRIVATE_PARAMETERS else value[:200]
+        private = key.lower() in PRIVATE_PARAMETERS or key.lower() in SECRET_PARAMETERS
+        kept[key] = "…" if private else value[:200]
     return kept
+
+
+def _logged_query(environ: dict) -> dict[str, str]:
+    if SECRET_ROUTES.match(environ.get("PATH_INFO", "")):
+        return {}
+    return safe_query(environ.get("QUERY_STRING", ""))
 
 
 class AccessLog:
@@ -81,7 +95,7 @@ class AccessLog:
                         "client": anonymised_address(client_address(environ, self.trusted_proxies)),
                         "method": environ.get("REQUEST_METHOD", ""),
                         "path": environ.get("PATH_INFO", ""),
-                        "query": safe_query(environ.get("QUERY_STRING", "")),
+                        "query": _logged_query(environ),
                         "status": int(status[0]) if status[0].isdigit() else 0,
                         "bytes": sent,
                         "ms": round((time.monotonic() - started) * 1000, 1),

@@ -14,9 +14,11 @@ from core.store import StoreError
 from registry import (
     api,
     assets,
+    changes,
     convergences,
     dataset,
     linked_data,
+    ping,
     public,
     publish_page,
     sources,
@@ -31,6 +33,7 @@ from registry.security import security_headers
 BLUEPRINTS = (
     sparql,
     api,
+    changes,
     linked_data,
     sources,
     validator,
@@ -39,6 +42,7 @@ BLUEPRINTS = (
     convergences,
     public,
     assets,
+    ping,
 )
 
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 ALLOW_ORIGIN = {"Access-Control-Allow-Origin": "*"}
-EXPOSED = "ETag, Link, Retry-After, X-LTC-Truncated, Content-Disposition, Content-Language"
+EXPOSED = (
+    "ETag, Link, Retry-After, X-LTC-Truncated, X-LTC-Generation, Content-Disposition, "
+    "Content-Language"
+)
 ALLOWED_HEADERS = (
     "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
 )

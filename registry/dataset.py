@@ -61,14 +61,16 @@ _SIZES_LOCK = threading.Lock()
 # -- the dump --------------------------------------------------------------------------------
 
 
-def dump_path(store: Store, data_dir: Path) -> Path:
-    """The gzipped N-Quads of the generation ``store`` has open, built on first use.
+def dump_path(store: Store, data_dir: Path, iris: Iris | None = None) -> Path:
+    """The gzipped N-Quads of the generation ``store`` has open, built on first use; with
+    ``iris``, its metadata graph states that generation (``<registry> ltc:generation
+    "g…"``: a reuser follows ``/api/changes?since=`` from there).
 
     Written to a temporary name then renamed, so a reader never sends half a file; older
     generations' dumps are removed once the new one exists."""
     generation = store.generation()
     folder = DataFolder(data_dir).web_cache
-    target = folder / f"dump-{generation}.nq.gz"
+    target = folder / f"dump-{generation}{'' if iris is None else '-g'}.nq.gz"
     if target.exists():
         return target
     with _DUMP_LOCK:
@@ -79,10 +81,23 @@ def dump_path(store: Store, data_dir: Path) -> Path:
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out,
         ):
             store.dump_nquads(out)
+            if iris is not None:
+                out.write(generation_quad(iris, generation))
         for old in folder.glob("dump-*.nq.gz"):
             if old != target:
                 old.unlink(missing_ok=True)
     return target
+
+
+def generation_quad(iris: Iris, generation: str) -> bytes:
+    """The dump's statement of its generation, in the metadata graph (N-Quads)."""
+    quad = ox.Quad(
+        ox.NamedNode(iris.registry),
+        ox.NamedNode(LTC + "generation"),
+        ox.Literal(generation),
+        ox.NamedNode(iris.meta_graph),
+    )
+    return f"{quad} .\n".encode()
 
 
 @blueprint.route("/dump.nq.gz")
@@ -93,7 +108,7 @@ def dump() -> Response:
     settings = app_settings()
 
     def build() -> Response:
-        path = dump_path(store, settings.data_dir)
+        path = dump_path(store, settings.data_dir, Iris(settings.base_iri))
         response = send_file(
             path,
             mimetype="application/gzip",
@@ -111,6 +126,7 @@ def dump() -> Response:
     links = ['</void>; rel="describedby"; type="text/turtle"']
     links += [f'<{licence}>; rel="license"' for licence in licences if ">" not in licence]
     response.headers["Link"] = ", ".join(links)
+    response.headers["X-LTC-Generation"] = store.generation()
     return response
 
 

@@ -32,6 +32,8 @@ KINDS = {
     "public.suggestions": "search",
     "public.map_data": "search",
     "convergences.convergences_page": "search",
+    "changes.changes": "changes",
+    "changes.changes_atom": "changes",
 }
 # these pages are a form when asked without parameters: free then
 FORMS = {"public.search_page", "public.widget"}

@@ -506,6 +506,7 @@ def description(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            **change_paths(),
             "/api/themes": {
                 "get": {
                     "summary": "The transition themes (SKOS), with their number of places.",
@@ -517,6 +518,118 @@ def description(settings: Settings) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": schemas()},
+        "components": {"schemas": {**schemas(), **change_schemas()}},
         "externalDocs": {"description": "SPARQL endpoint", "url": settings.base_iri + "sparql"},
+    }
+
+
+GONE = {
+    "description": "The changes since that point are no longer kept (changes_keep_days): "
+    "take the dump, which states its generation, then follow the changes since it.",
+    "content": {"application/json": {"schema": _ref("ChangesGone")}},
+}
+CHANGE_PARAMETERS = [
+    _param(
+        "since",
+        "The generation the client holds (the dump's X-LTC-Generation, or the last page's "
+        "resume_from), or an ISO 8601 moment. Default: the oldest change kept.",
+        {"type": "string", "example": "g000042-20261130T021500Z"},
+    ),
+    _param(
+        "limit",
+        "Changes per page (default 100, at most 1000).",
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+    ),
+    _param("from", "Where a page starts (from the next link).", {"type": "string"}),
+    CONDITIONAL,
+]
+
+
+def change_paths() -> dict[str, Any]:
+    """The change feed (registry.changes)."""
+    return {
+        "/api/changes": {
+            "get": {
+                "summary": "Records added, changed or removed since a generation (paginated).",
+                "parameters": CHANGE_PARAMETERS,
+                "responses": {
+                    "200": _ok(
+                        "One page of changes, oldest first.",
+                        "application/json",
+                        _ref("ChangeList"),
+                    ),
+                    "410": GONE,
+                    **ERRORS,
+                },
+            }
+        },
+        "/api/changes.atom": {
+            "get": {
+                "summary": "The same changes as an Atom feed (without since: the latest).",
+                "parameters": CHANGE_PARAMETERS,
+                "responses": {
+                    "200": _ok(
+                        "An Atom feed; each entry's content is the record's JSON-LD.",
+                        "application/atom+xml",
+                        {"type": "string"},
+                    ),
+                    "410": GONE,
+                    **ERRORS,
+                },
+            }
+        },
+    }
+
+
+def change_schemas() -> dict[str, Any]:
+    generation = _string("A generation of the registry (g000042-20261130T021500Z).")
+    return {
+        "Change": {
+            "type": "object",
+            "description": "One record added, changed or removed in a generation.",
+            "properties": {
+                "generation": generation,
+                "published": _string("When that generation was published (ISO 8601, UTC)."),
+                "op": _string("added, changed or removed.", enum=["added", "changed", "removed"]),
+                "iri": IRI | {"description": "The record's IRI."},
+                "kind": _string(
+                    "place, organisation, presence, event, place-cluster (the registry's "
+                    "own), network, convergence-label, identity-link or other."
+                ),
+                "source": _nullable("string", "The source's id; null for the registry's own."),
+                "graph": IRI | {"description": "The named graph holding the record."},
+                "record": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "description": "added and changed: the record's statements and those of "
+                    "the nodes it owns, as JSON-LD (replace the record with them).",
+                },
+            },
+            "required": ["generation", "published", "op", "iri", "kind", "source", "graph"],
+            "additionalProperties": False,
+        },
+        "ChangeList": _object(
+            {
+                "since": generation | {"description": "The generation the changes follow."},
+                "generation": generation | {"description": "The generation served now."},
+                "resume_from": _nullable(
+                    "string", "On the last page: the generation to ask since next time."
+                ),
+                "complete": {"type": "boolean", "description": "True on the last page."},
+                "next": _nullable("string", "The next page's path, or null."),
+                "oldest": _string("The oldest generation changes are known since."),
+                "dump": _string("The dump's path (/dump.nq.gz)."),
+                "changes": _array(_ref("Change"), "The changes, oldest first."),
+            },
+            "A page of the change feed.",
+        ),
+        "ChangesGone": _object(
+            {
+                "error": _string("gone"),
+                "message": _string("What to do, in French."),
+                "oldest": _string("The oldest generation changes are known since."),
+                "dump": _string("The dump's path (/dump.nq.gz)."),
+            },
+            "The changes since that point are no longer kept.",
+        ),
     }

@@ -110,6 +110,7 @@ RATE_LIMITS = {
     "validator": "validator_rate_limit",
     "export": "export_rate_limit",
     "search": "search_rate_limit",
+    "changes": "changes_rate_limit",
 }
 
 

@@ -55,7 +55,13 @@ def test_dump_is_the_whole_store_as_nquads_one_graph_per_source(settings, server
     licence = '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'
     assert licence in answer.headers["Link"]
     quads = list(ox.parse(gzip.decompress(answer.content), format=ox.RdfFormat.N_QUADS))
-    assert len(quads) == _store_quads(settings)
+    # the store's statements, and the one saying which generation the dump is (to follow
+    # /api/changes from it)
+    assert len(quads) == _store_quads(settings) + 1
+    generation = answer.headers["X-LTC-Generation"]
+    stated = [q for q in quads if q.predicate.value == "https://w3id.org/ltc/ns#generation"]
+    assert [q.object.value for q in stated] == [generation]
+    assert stated[0].graph_name.value == Iris(settings.base_iri).meta_graph
     per_graph = Counter(q.graph_name.value for q in quads)
     iris = Iris(settings.base_iri)
     for source in load_catalog(settings):

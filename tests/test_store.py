@@ -10,6 +10,7 @@ import pytest
 
 from core.store import Store, StoreError, open_store
 from core.store.base import canonical_lines, with_values
+from core.store.embedded import EmbeddedStore
 from store_fixtures import store_settings
 
 G1 = "https://w3id.org/ltc/graph/source/amap-idf"
@@ -227,12 +228,29 @@ def test_reader_sees_snapshots_and_refreshes(tmp_path):
 
 
 def test_old_snapshots_are_pruned(tmp_path):
-    settings = store_settings("embedded", tmp_path, snapshots_kept=2)
+    settings = store_settings("embedded", tmp_path, snapshots_kept=2, snapshots_min_age=0)
     with open_store(settings, writer=True) as writer:
         generations = [writer.publish() for _ in range(4)]
     kept = sorted(path.name for path in (tmp_path / "snapshots").iterdir())
     assert kept == generations[-2:]
     assert (tmp_path / "CURRENT").read_text().strip() == generations[-1]
+
+
+def test_frequent_publications_keep_the_generation_a_reader_still_serves(tmp_path):
+    """Pings may publish many generations within minutes: a web process still serving an
+    older one (its next directory not built yet) can still open it for a query."""
+    settings = store_settings("embedded", tmp_path, snapshots_kept=1, snapshots_min_age=600)
+    with open_store(settings, writer=True) as writer:
+        writer.replace_graph(G1, DATA)
+        served = writer.publish()
+        with open_store(settings, writer=False) as reader:
+            assert reader.generation() == served
+            for _ in range(5):
+                writer.publish()
+            with EmbeddedStore(settings, writer=False, generation=served) as again:
+                assert again.generation() == served
+                assert again.named_graphs() == {G1}
+    assert (tmp_path / "snapshots" / served).is_dir()
 
 
 def test_embedded_bound_variable_must_be_exposed(tmp_path):

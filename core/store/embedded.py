@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
@@ -64,6 +66,7 @@ class EmbeddedStore(Store):
         self.lock_file = self.folder.store_lock
         self.incomplete_file = self.folder.store_incomplete
         self.snapshots_kept = max(1, settings.snapshots_kept)
+        self.snapshots_min_age = max(0.0, settings.snapshots_min_age)
         self._lock_fd: int | None = None
         self._store: ox.Store | None = None
         self._generation = ""
@@ -382,13 +385,23 @@ class EmbeddedStore(Store):
         return generation
 
     def _prune(self, current: str) -> None:
-        """Keep the newest ``snapshots_kept`` snapshots (always the current one): a reader
-        must refresh before that many further publishes."""
+        """Keep the newest ``snapshots_kept`` snapshots (always the current one), and any
+        replaced less than ``snapshots_min_age`` seconds ago: a web process switches to a
+        new generation only once its directory is built, and frequent pings may publish
+        several generations meanwhile; it must still find the one it serves."""
         names = sorted(
             (path.name for path in self.snapshots_dir.iterdir() if path.is_dir()),
             key=generation_number,
         )
         keep = set(names[-self.snapshots_kept :]) | {current}
+        now = time.time()
+        for name, successor in itertools.pairwise(names):
+            try:
+                replaced = (self.snapshots_dir / successor).stat().st_mtime
+            except OSError:
+                continue
+            if now - replaced < self.snapshots_min_age:
+                keep.add(name)
         for name in names:
             if name not in keep:
                 shutil.rmtree(self.snapshots_dir / name, ignore_errors=True)
