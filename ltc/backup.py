@@ -1,7 +1,7 @@
 """Back the registry up and restore it into an empty data folder.
 
 A backup folder holds ``sauvegarde.json`` (what it is), the sources' folders, the takedown
-list and the disabled sources laid out as in a data folder (``core.datafolder``), and the
+list, the disabled sources and the ping secrets (hashed) laid out as in a data folder (``core.datafolder``), and the
 store in one of two forms:
 
 - ``snapshot/``: a copy of the embedded store's published snapshot (a RocksDB checkpoint,
@@ -129,7 +129,7 @@ def _copy_state(origin: Path, target: Path) -> list[str]:
     source, destination = DataFolder(origin), DataFolder(target)
     if source.sources.is_dir():
         shutil.copytree(source.sources, destination.sources)
-    for name in ("takedown_list", "disabled_sources"):
+    for name in ("takedown_list", "disabled_sources", "ping_tokens"):
         path = getattr(source, name)
         if path.is_file():
             shutil.copy2(path, getattr(destination, name))

@@ -321,7 +321,7 @@ def test_services_run_as_ltc_with_hardening(service):
     ):
         assert values.get(key) == [value], (service, key)
     (command,) = values["ExecStart"]
-    if service == "ltc-serve.service":
+    if service in ("ltc-serve.service", "ltc-watch.service"):  # long-running
         assert values["Restart"] == ["on-failure"]
         assert values["Type"] == ["simple"]
     else:
