@@ -3,8 +3,10 @@
 A record (a place, an organisation, a presence, an event, a cluster of the derived
 graph…) is identified by its subject IRI. It owns the blank nodes and the registry's
 skolem IRIs (``core.vocab.GENID``) it points to — an address, a geometry, opening
-hours — and their own nodes in turn: that closure is the record's content, and its
-digest tells whether the record changed between two versions of a graph.
+hours — and their own nodes in turn, and the subjects named after it with a fragment
+(``<…/lieu/12#adresse>`` when ``<…/lieu/12>`` is a subject too): that closure is the
+record's content, and its digest tells whether the record changed between two versions
+of a graph.
 
 Input is N-Triples as the store and ``accepted.nt`` write it: one statement per line,
 which is read line by line (a record's statements are kept as lines, never parsed into
@@ -58,19 +60,39 @@ def split_records(ntriples: bytes) -> dict[str, Record]:
         if not line or line.startswith("#"):
             continue
         by_subject[line[: line.index(" ")]].append(line)
+    fragments: dict[str, list[str]] = defaultdict(list)
+    for subject in by_subject:
+        owner = _fragment_owner(subject)
+        if owner is not None and owner in by_subject:
+            fragments[owner].append(subject)
     records = {}
     for subject, lines in by_subject.items():
         if _owned(subject) or not subject.startswith("<"):
             continue
-        closure = _closure(subject, by_subject)
+        owner = _fragment_owner(subject)
+        if owner is not None and owner in by_subject:
+            continue
+        parts = sorted(fragments.get(subject, ()))
+        closure = _closure([subject, *parts], by_subject)
+        digest = _digest(subject, by_subject)
+        if parts:
+            inner = "".join(_digest(part, by_subject) for part in parts)
+            digest = hashlib.sha256((digest + inner).encode()).hexdigest()[:32]
         iri = subject[1:-1]
-        records[iri] = Record(iri, _kind(lines), closure, _digest(subject, by_subject))
+        records[iri] = Record(iri, _kind(lines), closure, digest)
     return records
 
 
-def _closure(subject: str, by_subject: dict[str, list[str]]) -> tuple[str, ...]:
-    seen = {subject}
-    pending = [subject]
+def _fragment_owner(subject: str) -> str | None:
+    """``<…/lieu/12>`` for ``<…/lieu/12#adresse>``; None for a subject without fragment."""
+    if not subject.startswith("<") or "#" not in subject:
+        return None
+    return subject[: subject.index("#")] + ">"
+
+
+def _closure(subjects: list[str], by_subject: dict[str, list[str]]) -> tuple[str, ...]:
+    seen = set(subjects)
+    pending = list(subjects)
     lines: list[str] = []
     while pending:
         for line in by_subject.get(pending.pop(), ()):

@@ -84,17 +84,20 @@ def _record(store: Store, settings: Settings) -> int:
 def _compare(
     state: GraphState | None, records: dict[str, Record], source: str | None, graph: str
 ) -> list[Change]:
+    """The graph's changes, removals first: a removed record takes its ``#fragment``
+    subjects with it, and one of them may be a record of its own now."""
     before = state.records if state is not None else {}
-    changes = []
+    changes = [
+        Change("removed", iri, kind, source, graph)
+        for iri, (kind, _digest) in before.items()
+        if iri not in records
+    ]
     for iri, record in records.items():
         previous = before.get(iri)
         if previous is None or previous[1] != record.digest:
             op = "added" if previous is None else "changed"
             statements = "".join(line + "\n" for line in record.lines)
             changes.append(Change(op, iri, record.kind, source, graph, statements))
-    for iri, (kind, _digest) in before.items():
-        if iri not in records:
-            changes.append(Change("removed", iri, kind, source, graph))
     return changes
 
 

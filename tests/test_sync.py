@@ -313,10 +313,14 @@ def _owned(node: rdflib.term.Node) -> bool:
 
 
 def _remove_record(graph: rdflib.Graph, subject: rdflib.term.Node) -> None:
+    """The record's statements, its owned nodes', and its ``#fragment`` subjects'."""
     for _s, _p, value in list(graph.triples((subject, None, None))):
         graph.remove((subject, _p, value))
         if _owned(value):
             _remove_record(graph, value)
+    if isinstance(subject, rdflib.URIRef) and "#" not in subject:
+        for fragment in {s for s in graph.subjects() if str(s).startswith(f"{subject}#")}:
+            _remove_record(graph, fragment)
 
 
 def apply(graphs: Graphs, changes: list[dict]) -> None:
@@ -408,3 +412,28 @@ def test_a_since_older_than_what_is_kept_gets_410_and_the_dump(feed_server, tmp_
         assert gone.get_json()["dump"] == "/dump.nq.gz" and "export" in gone.get_json()["message"]
     assert client.get("/api/changes?since=hier").status_code == 400
     assert client.get("/api/changes?limit=0").status_code == 400
+
+
+def test_a_record_is_its_iri_with_the_nodes_it_owns_whatever_their_labels():
+    from core.records import split_records
+
+    statements = """<https://a.example.org/lieu/1> <https://schema.org/address> <https://a.example.org/lieu/1#adresse> .
+<https://a.example.org/lieu/1#adresse> <https://schema.org/postalCode> "37000" .
+<https://a.example.org/lieu/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Place> .
+<https://a.example.org/lieu/2> <https://schema.org/geo> _:b1 .
+_:b1 <https://schema.org/latitude> "47.3" .
+"""
+    before = split_records(statements.encode())
+    assert set(before) == {"https://a.example.org/lieu/1", "https://a.example.org/lieu/2"}
+    assert before["https://a.example.org/lieu/1"].kind == "place"
+    assert len(before["https://a.example.org/lieu/1"].lines) == 3  # with its address
+    relabelled = split_records(statements.replace("_:b1", "_:autre").encode())
+    assert (
+        relabelled["https://a.example.org/lieu/2"].digest
+        == before["https://a.example.org/lieu/2"].digest
+    )
+    moved = split_records(statements.replace("37000", "37100").encode())
+    assert (
+        moved["https://a.example.org/lieu/1"].digest
+        != before["https://a.example.org/lieu/1"].digest
+    )
