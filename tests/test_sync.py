@@ -437,3 +437,30 @@ _:b1 <https://schema.org/latitude> "47.3" .
         moved["https://a.example.org/lieu/1"].digest
         != before["https://a.example.org/lieu/1"].digest
     )
+
+
+def test_change_feed_answers_match_the_openapi_description(federation):
+    import jsonschema
+    from openapi_spec_validator import validate
+
+    settings = federation.settings
+    _held, generation = _dump(create_app(settings).test_client())
+    federation.names["alpha"][4] = "Lieu alpha quater"
+    del federation.names["alpha"][6]
+    federation.publish("alpha")
+    harvest(settings, only=["alpha"])
+    client = create_app(settings).test_client()
+    spec = client.get("/api/openapi.json").get_json()
+    validate(spec)
+    for path, query, status in (
+        ("/api/changes", f"since={generation}&limit=1", "200"),
+        ("/api/changes", "", "200"),
+        ("/api/changes", "since=2001-01-01", "410"),
+    ):
+        answer = client.get(f"{path}?{query}")
+        assert str(answer.status_code) == status, (query, answer.data)
+        content = spec["paths"][path]["get"]["responses"][status]["content"]
+        schema = {**content["application/json"]["schema"], "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(answer.get_json())
+    removed = changes_since(client, generation)[0]
+    assert {c["op"] for c in removed} >= {"changed", "removed"}
