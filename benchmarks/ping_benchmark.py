@@ -3,7 +3,7 @@
 A national-scale federation (benchmarks/national_federation.py, ~100 000 places, 12
 feeds) is served over HTTP on 127.0.0.1 and harvested cold; then a real ``ltc serve``
 and a real ``ltc watch`` run on the data folder, 1% of one feed's places are renamed,
-the network pings, and the benchmark polls ``/api/places`` (and ``/api/place``) until a
+the network pings, and the benchmark polls ``/api/places`` until a
 renamed place shows its new name. Prints each step beside the target (ping to visible
 ≤ 15 s) and where the time goes: ping → pickup by ``ltc watch`` (``ping_poll_seconds``),
 the harvest of that source up to its publication, the change feed's recording, and the
@@ -129,13 +129,27 @@ def one_round(url: str, settings, feeds: Path, args, secret: str, version: int) 
         timeout=10,
     )
     assert answer.status_code == 202, answer.text
-    deadline = started + 600
-    while time.perf_counter() < deadline and not visible(url, iri, name):
+    # /health (cheap) says when the web tier serves a newer generation; only then is
+    # /api/places searched, so the probe does not slow the directory build it waits for
+    deadline, served = started + args.timeout, requests.get(url + "/health", timeout=30)
+    before, switched = served.json()["generation"], None
+    while time.perf_counter() < deadline:
+        generation = requests.get(url + "/health", timeout=30).json()["generation"]
+        if generation != before:
+            switched = switched or time.perf_counter()
+            if visible(url, iri, name):
+                break
+            before = generation
         time.sleep(0.05)
     shown = time.perf_counter()
     watch.stop()
     times = {k: v - started for k, v in watch.times.items()}
-    times["visible"] = shown - started
+    if switched is not None:
+        times["switched"] = switched - started
+    if shown < deadline:
+        times["visible"] = shown - started
+    else:
+        print(f"round {version}: not visible after {args.timeout:g} s (timed out)")
     return times
 
 
@@ -144,6 +158,9 @@ def main() -> None:
     parser.add_argument("--places", type=int, default=100_000)
     parser.add_argument("--feeds", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds a round may wait for visibility"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ltc-ping-") as tmp:
         root = Path(tmp)
@@ -203,14 +220,14 @@ def report(rounds: list[dict[str, float]], recorded, poll: float, args) -> None:
     print()
     print(f"ping benchmark: {args.places} places, {args.feeds} feeds, 1% of one feed renamed")
     print(f"{'step (median of ' + str(len(rounds)) + ' rounds)':<48} {'time':>8} {'target':>10}")
-    pickup, publish, changes, shown = (
-        median(k) for k in ("pickup", "publish", "changes", "visible")
-    )
+    steps = ("pickup", "publish", "changes", "switched", "visible")
+    pickup, publish, changes, switched, shown = (median(step) for step in steps)
     print(f"{'ping → taken by ltc watch':<48} {pickup:>7.2f}s {'≤ ' + f'{poll:g} s':>10}")
     print(f"{'taken → published (harvest of that source)':<48} {publish - pickup:>7.2f}s {'':>10}")
     print(f"{'published → change feed recorded':<48} {changes - publish:>7.2f}s {'':>10}")
-    switch = "published → visible on /api/places (web switch)"
-    print(f"{switch:<48} {shown - publish:>7.2f}s {'≤ 10 s':>10}")
+    switch = "published → web tier serves it (/health)"
+    print(f"{switch:<48} {switched - publish:>7.2f}s {'≤ 10 s':>10}")
+    print(f"{'… then visible on /api/places':<48} {shown - switched:>7.2f}s {'':>10}")
     print(f"{'ping → visible on /api/places':<48} {shown:>7.2f}s {'≤ ' + f'{TARGET:g} s':>10}")
     for number, times in enumerate(rounds, 1):
         steps = ", ".join(f"{k} {v:.2f}s" for k, v in times.items())

@@ -185,6 +185,37 @@ def test_a_ping_harvests_that_source_only_and_its_change_is_on_the_feed(federati
     assert secret not in written and secret.split(".")[2] not in written  # …not the secret
 
 
+def test_ltc_serve_with_a_schedule_harvests_pings_between_its_rounds(feed_server, tmp_path):
+    """harvest_every of an hour: a ping is still harvested within seconds."""
+    federation = Federation(feed_server, tmp_path, harvest_every=60)
+    settings = federation.settings
+    harvest(settings)
+    secret = create_token(settings.data_dir, "beta")
+    server = start_registry(settings, tmp_path / "serve.log")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and federation.fetches("alpha") < 2:
+            time.sleep(0.2)  # the round at start
+        since = requests.get(server.url + "/health", timeout=5).json()["generation"]
+        federation.names["beta"][2] = "Lieu beta renommé"
+        federation.publish("beta")
+        answer = requests.post(
+            server.url + "/sources/beta/ping",
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=5,
+        )
+        assert answer.status_code == 202
+        deadline, found = time.monotonic() + 60, []
+        while time.monotonic() < deadline and not found:
+            page = requests.get(server.url + "/api/changes", params={"since": since}, timeout=5)
+            found = [c for c in page.json()["changes"] if c["iri"] == place("beta", 2)]
+            time.sleep(0.3)
+        assert found and found[0]["op"] == "changed"
+        assert federation.fetches("alpha") == 2  # the initial harvest and the round at start
+    finally:
+        stop_registry(server)
+
+
 def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_harvested(federation):
     settings = federation.settings
     client = create_app(settings).test_client()
