@@ -2,7 +2,10 @@
 
 People's searches say where they are: the parameters that carry a position or a place
 name (``lat``, ``lon``, ``bbox``, ``q``, ``commune``…) are never written, only their
-names; client addresses are cut to their network (IPv4 /24, IPv6 /48). ``ms`` is the
+names; nor are the values of parameters a careless client may put a secret in
+(``token``, ``secret``…), nor anything of a ping's query string (its secret belongs in
+the ``Authorization`` header: ``registry.ping``); client addresses are cut to their
+network (IPv4 /24, IPv6 /48). ``ms`` is the
 time the application took, ``queued_ms`` the time the request waited for a thread
 before (from ``ltc.received`` in the WSGI environment, set by ``ltc serve``).
 """
