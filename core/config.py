@@ -223,7 +223,7 @@ class Settings:
         },
     )
     ping_poll_seconds: float = field(
-        default=5.0,
+        default=2.0,
         metadata={
             "help": "Seconds between two looks at the pings' harvest requests, by `ltc serve` "
             "with harvest_every and by `ltc watch`."

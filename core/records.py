@@ -74,10 +74,13 @@ def split_records(ntriples: bytes) -> dict[str, Record]:
             continue
         parts = sorted(fragments.get(subject, ()))
         closure = _closure([subject, *parts], by_subject)
-        digest = _digest(subject, by_subject)
-        if parts:
-            inner = "".join(_digest(part, by_subject) for part in parts)
-            digest = hashlib.sha256((digest + inner).encode()).hexdigest()[:32]
+        if any("_:" in line for line in closure):
+            digest = _digest(subject, by_subject)
+            if parts:
+                inner = "".join(_digest(part, by_subject) for part in parts)
+                digest = hashlib.sha256((digest + inner).encode()).hexdigest()[:32]
+        else:  # no label to abstract from (the harvester skolemises): the sorted lines
+            digest = hashlib.sha256("\n".join(closure).encode("utf-8")).hexdigest()[:32]
         iri = subject[1:-1]
         records[iri] = Record(iri, _kind(lines), closure, digest)
     return records
