@@ -1,8 +1,8 @@
 """Back the registry up and restore it into an empty data folder.
 
 A backup folder holds ``sauvegarde.json`` (what it is), the sources' folders, the takedown
-list, the disabled sources and the ping secrets (hashed) laid out as in a data folder (``core.datafolder``), and the
-store in one of two forms:
+list, the disabled sources and the ping secrets (hashed) laid out as in a data folder
+(``core.datafolder``), and the store in one of two forms:
 
 - ``snapshot/``: a copy of the embedded store's published snapshot (a RocksDB checkpoint,
   immutable, so copying it while the web tier reads it is safe). The backup holds the
