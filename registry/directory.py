@@ -18,9 +18,10 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -30,7 +31,7 @@ from core.store import Store, row_text
 from core.text import fold
 from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
 from registry.hours import Slot, is_open, parse_slot
-from registry.spatial import Point, SpatialIndex
+from registry.spatial import SpatialIndex
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +134,16 @@ class NameIndex:
 
 @dataclass
 class Directory:
-    """Everything the web tier keeps in memory for one published generation."""
+    """Everything the web tier reads for one published generation, over the generation's
+    directory file (``registry.directory_file``): mapping-like, decoded on demand."""
 
     generation: str
     index: SpatialIndex
-    cards: dict[str, PlaceCard]
-    names: NameIndex
+    cards: Mapping[str, PlaceCard]
+    names: Any  # .search(text, limit) → [(label, kind, place)], as NameIndex.search
     networks: dict[str, Network]
     sources: dict[str, SourceInfo]  # by named graph
-    clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
+    clusters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
     # places placed at their commune's point (no coordinates of their own): an index of
     # their own, so that ``index`` holds exactly the networks' coordinates
     approximate_index: SpatialIndex = field(default_factory=lambda: SpatialIndex(()))
@@ -151,34 +153,11 @@ class Directory:
 
     @classmethod
     def from_store(cls, store: Store, iris: Iris) -> Directory:
-        """Read the generation the store handle sees now (read first, so a concurrent
-        refresh can only make the directory look older than it is)."""
-        generation = store.generation()
-        read = _Reading(store)
-        networks = _networks(store)
-        cards = read.cards()
-        index, approximate = (
-            SpatialIndex(
-                (
-                    Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
-                    for c in cards.values()
-                    if c.approximate == flag
-                ),
-                generation,
-            )
-            for flag in (False, True)
-        )
-        names = read.names(cards, networks)
-        return cls(
-            generation,
-            index,
-            cards,
-            names,
-            networks,
-            _sources(store, iris),
-            _clusters(store, iris),
-            approximate,
-        )
+        """Read the generation the store handle sees now, in the directory file's form
+        (kept in memory: ``registry.directory_file.load_directory`` writes and maps it)."""
+        from registry.directory_file import directory_from_buffer, encode
+
+        return directory_from_buffer(encode(*parts_from_store(store, iris)))
 
     def network_name(self, iri: str) -> str:
         network = self.networks.get(iri)
@@ -186,6 +165,27 @@ class Directory:
 
     def source_of_graph(self, graph: str) -> SourceInfo | None:
         return self.sources.get(graph)
+
+
+def parts_from_store(
+    store: Store, iris: Iris
+) -> tuple[
+    str,
+    dict[str, PlaceCard],
+    list[tuple[str, str, str]],
+    dict[str, Network],
+    dict[str, SourceInfo],
+    dict[str, tuple[str, ...]],
+]:
+    """What a directory file holds, read from the generation the store handle sees now
+    (read first, so a concurrent refresh can only make it look older than it is):
+    generation, cards, searchable names (label, kind, place), networks, sources, clusters."""
+    generation = store.generation()
+    read = _Reading(store)
+    networks = _networks(store)
+    cards = read.cards()
+    names = read.names(cards, networks)
+    return generation, cards, names.labels, networks, _sources(store, iris), _clusters(store, iris)
 
 
 class _Reading:
