@@ -186,6 +186,13 @@ class Settings:
         default=8,
         metadata={"help": "Threads of each `ltc serve` process that answer requests."},
     )
+    serve_workers: int = field(
+        default=1,
+        metadata={
+            "help": "Web processes of `ltc serve` sharing its socket (--workers); above 1, "
+            "a parent process forks them and restarts any that dies."
+        },
+    )
     serve_connection_limit: int = field(
         default=4000,
         metadata={

@@ -14,6 +14,7 @@ from datetime import datetime
 from convergence.derived_graph import repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
+from core.datafolder import DataFolder
 from core.iris import Iris
 from core.migration import upgrade
 from core.store import Store, StoreError, open_store
@@ -26,6 +27,7 @@ from harvester.harvest import (
     sources_holding,
     suppress_record,
 )
+from registry.directory_file import build_file
 
 log = logging.getLogger("ltc.pipeline")
 
@@ -93,11 +95,23 @@ def harvest(
             progress=progress,
             **options,
         )
-        store.publish()  # the sources' new data is served at once…
+        publish_with_directory(store, settings)  # the sources' new data is served at once…
         if derive and update_derived_graph(store, settings):
-            store.publish()  # …and what the registry derives from it follows
+            publish_with_directory(store, settings)  # …and what the registry derives follows
     upgrade(settings.data_dir)  # a new folder is marked with the current layout
     return outcomes
+
+
+def publish_with_directory(store: Store, settings: Settings) -> None:
+    """Publish, then write the web tier's directory file of the new generation, so that
+    web processes map it at once instead of building it (``registry.directory_file``).
+    A failure there is only logged: the first web process that needs the file builds it."""
+    store.publish()
+    try:
+        path = build_file(store, Iris(settings.base_iri), DataFolder(settings.data_dir))
+        log.info("directory file written: %s", path.name)
+    except Exception:
+        log.exception("directory file not written: the web tier will build it")
 
 
 def derive(settings: Settings, *, force: bool = False) -> bool:
