@@ -27,7 +27,7 @@ from harvester.harvest import (
     sources_holding,
     suppress_record,
 )
-from registry.directory_file import build_file
+from registry.directory import build_file
 
 log = logging.getLogger("ltc.pipeline")
 

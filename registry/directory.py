@@ -15,156 +15,57 @@ computed when the directory is built; it is written in no graph (docs/data-model
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Collection
+from pathlib import Path
 
 import pyoxigraph as ox
 
+from core.datafolder import DataFolder
 from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store, row_text
-from core.text import fold
 from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
-from registry.hours import Slot, is_open, parse_slot
-from registry.spatial import SpatialIndex
+from registry.directory_data import DirectoryData, NameIndex, Network, PlaceCard, SourceInfo
+from registry.directory_file import directory_from_buffer, encode, file_name, load_or_build
+from registry.hours import Slot, parse_slot
+
+__all__ = ["Directory", "NameIndex", "Network", "PlaceCard", "SourceInfo"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceCard:
-    """What a result list shows of a place, and what its filters need."""
-
-    iri: str
-    name: str
-    lat: float
-    lon: float
-    street: str = ""
-    postcode: str = ""
-    locality: str = ""
-    themes: tuple[str, ...] = ()
-    networks: tuple[str, ...] = ()
-    graphs: tuple[str, ...] = ()  # the named graphs (sources) saying what the card shows
-    timezone: str = "Europe/Paris"
-    hours: tuple[Slot, ...] = ()
-    approximate: bool = False  # lat/lon are the commune's point, from the gazetteer
-
-    def open_at(self, moment: datetime) -> bool | None:
-        """True or False, or None when the place publishes no hours."""
-        return is_open(self.hours, moment, self.timezone) if self.hours else None
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    iri: str
-    name: str
-    url: str = ""
-    graph: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """A harvested source as answers credit it."""
-
-    id: str
-    iri: str
-    graph: str
-    title: str
-    network: str = ""
-    license: str = ""
-    last_success: str = ""
-
-    def stale(self, now: datetime, after_days: int) -> bool:
-        """True when the source has had no successful harvest for ``after_days`` days:
-        its data may be out of date (pages and the API say so)."""
-        try:
-            last = datetime.fromisoformat(self.last_success.replace("Z", "+00:00"))
-        except ValueError:
-            return True
-        return now - last > timedelta(days=after_days)
-
-
-@dataclass
-class NameIndex:
-    """Folded words of every searchable name → the places they lead to. A query matches
-    a name when each of its words starts one of the name's words."""
-
-    labels: list[tuple[str, str, str]] = field(default_factory=list)  # (label, kind, place)
-    _words: list[str] = field(default_factory=list)  # sorted distinct folded words
-    _postings: dict[str, list[int]] = field(default_factory=dict)  # word → label numbers
-
-    def add(self, label: str, kind: str, place: str) -> None:
-        number = len(self.labels)
-        self.labels.append((label, kind, place))
-        for word in set(fold(label).split()):
-            self._postings.setdefault(word, []).append(number)
-
-    def freeze(self) -> None:
-        self._words = sorted(self._postings)
-
-    def _starting(self, prefix: str) -> set[int]:
-        found: set[int] = set()
-        start = bisect.bisect_left(self._words, prefix)
-        for word in self._words[start:]:
-            if not word.startswith(prefix):
-                break
-            found.update(self._postings[word])
-        return found
-
-    def search(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
-        """(label, kind, place) of the names matching ``text``, shortest names first."""
-        words = fold(text).split()
-        if not words:
-            return []
-        numbers: set[int] | None = None
-        for word in sorted(words, key=len, reverse=True):  # longest first: fewest hits
-            hits = self._starting(word)
-            numbers = hits if numbers is None else numbers & hits
-            if not numbers:
-                return []
-        assert numbers is not None
-        matches = sorted((self.labels[n] for n in numbers), key=lambda m: (len(m[0]), m))
-        return matches[:limit]
-
-
-@dataclass
-class Directory:
+class Directory(DirectoryData):
     """Everything the web tier reads for one published generation, over the generation's
     directory file (``registry.directory_file``): mapping-like, decoded on demand."""
 
-    generation: str
-    index: SpatialIndex
-    cards: Mapping[str, PlaceCard]
-    names: Any  # .search(text, limit) → [(label, kind, place)], as NameIndex.search
-    networks: dict[str, Network]
-    sources: dict[str, SourceInfo]  # by named graph
-    clusters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
-    # places placed at their commune's point (no coordinates of their own): an index of
-    # their own, so that ``index`` holds exactly the networks' coordinates
-    approximate_index: SpatialIndex = field(default_factory=lambda: SpatialIndex(()))
-
-    def __len__(self) -> int:
-        return len(self.cards)
-
     @classmethod
     def from_store(cls, store: Store, iris: Iris) -> Directory:
-        """Read the generation the store handle sees now, in the directory file's form
-        (kept in memory: ``registry.directory_file.load_directory`` writes and maps it)."""
-        from registry.directory_file import directory_from_buffer, encode
+        """Read the generation the store handle sees now, in the directory file's form,
+        kept in memory (``load_directory`` writes the file and maps it)."""
+        return directory_from_buffer(directory_bytes(store, iris), kind=cls)
 
-        return directory_from_buffer(encode(*parts_from_store(store, iris)))
 
-    def network_name(self, iri: str) -> str:
-        network = self.networks.get(iri)
-        return network.name if network else iri
+def directory_bytes(store: Store, iris: Iris) -> bytes:
+    """The directory file of the generation ``store`` sees, from its SPARQL reads."""
+    return encode(*parts_from_store(store, iris))
 
-    def source_of_graph(self, graph: str) -> SourceInfo | None:
-        return self.sources.get(graph)
+
+def load_directory(store: Store, iris: Iris, folder: DataFolder) -> Directory:
+    """The web tier's directory of the generation ``store`` sees: its file mapped, built
+    first if missing or unsound (one process builds, the others wait and map it)."""
+    return load_or_build(
+        folder, store.generation(), lambda: directory_bytes(store, iris), kind=Directory
+    )
+
+
+def build_file(store: Store, iris: Iris, folder: DataFolder) -> Path:
+    """Write the directory file of the generation ``store`` sees (the harvest, after it
+    publishes), unless a sound one is there; older generations' files are removed."""
+    generation = store.generation()
+    load_directory(store, iris, folder)
+    return folder.directory_file(file_name(generation))
 
 
 def parts_from_store(
@@ -172,7 +73,7 @@ def parts_from_store(
 ) -> tuple[
     str,
     dict[str, PlaceCard],
-    list[tuple[str, str, str]],
+    NameIndex,
     dict[str, Network],
     dict[str, SourceInfo],
     dict[str, tuple[str, ...]],
@@ -185,7 +86,7 @@ def parts_from_store(
     networks = _networks(store)
     cards = read.cards()
     names = read.names(cards, networks)
-    return generation, cards, names.labels, networks, _sources(store, iris), _clusters(store, iris)
+    return generation, cards, names, networks, _sources(store, iris), _clusters(store, iris)
 
 
 class _Reading:

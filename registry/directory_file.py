@@ -28,25 +28,24 @@ import mmap
 import re
 import struct
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from datetime import time as clock
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from core.datafolder import DataFolder, replacing
-from core.iris import Iris
-from core.store import Store
 from core.store.base import generation_number
 from core.text import fold
-from registry.directory import Directory, Network, PlaceCard, SourceInfo, parts_from_store
+from registry.directory_data import DirectoryData, NameIndex, Network, PlaceCard, SourceInfo
 from registry.hours import Slot
 from registry.spatial import Point, SpatialIndex, cell_keys
 
 log = logging.getLogger(__name__)
+D = TypeVar("D", bound=DirectoryData)
 
 MAGIC = b"LTCDIR\x00\x01"
 FORMAT_VERSION = 1
@@ -124,13 +123,12 @@ def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 def encode(
     generation: str,
     cards: Mapping[str, PlaceCard],
-    labels: list[tuple[str, str, str]],
+    names: NameIndex,
     networks: Mapping[str, Network],
     sources: Mapping[str, SourceInfo],
     clusters: Mapping[str, tuple[str, ...]],
 ) -> bytes:
-    """The file's bytes for one generation's directory (``labels``: the searchable names,
-    (label, kind, place IRI), in the order ``NameIndex.add`` received them)."""
+    """The file's bytes for one generation's directory."""
     iris = sorted(cards)
     number = {iri: n for n, iri in enumerate(iris)}
     ordered = [cards[iri] for iri in iris]
@@ -161,13 +159,11 @@ def encode(
         out.array(name + ".cards", members.astype(np.int32))
         out.array(name + ".keys", keys[members])
     # names: the labels in their order, the sorted distinct folded words and their postings
+    labels = names.labels
     out.strings("label.text", [label for label, _, _ in labels])
     out.array("label.kind", np.array([_KINDS.index(k) for _, k, _ in labels], dtype=np.uint8))
     out.array("label.card", np.array([number[p] for _, _, p in labels], dtype=np.int32))
-    postings: dict[str, list[int]] = {}
-    for n, (label, _, _) in enumerate(labels):
-        for word in set(fold(label).split()):
-            postings.setdefault(word, []).append(n)
+    postings = names.postings
     words = sorted(postings, key=lambda w: w.encode("utf-8", "surrogatepass"))
     out.strings("word.text", words)
     offsets, values = _csr([postings[w] for w in words])
@@ -249,7 +245,7 @@ class _RawView:
         return self.table.raw(i)
 
 
-class _Cards(Mapping[str, "PlaceCard"]):
+class _Cards(Mapping[str, PlaceCard]):
     """The cards of the mapped file, by place IRI (sorted), each decoded on demand."""
 
     def __init__(self, mapped: _Mapped) -> None:
@@ -458,11 +454,13 @@ class _Mapped:
         return SpatialIndex.from_arrays(lat, lon, self.index_keys[kind], point_at, self.generation)
 
 
-def directory_from_buffer(buffer: Any, generation: str | None = None) -> Directory:
-    """The directory over a file's bytes (an ``mmap`` or ``bytes``); DirectoryFileError
-    when they are not a whole, sound file of ``generation``."""
+def directory_from_buffer(
+    buffer: Any, generation: str | None = None, kind: type[D] = DirectoryData
+) -> D:
+    """The directory over a file's bytes (an ``mmap`` or ``bytes``), as a ``kind``;
+    DirectoryFileError when they are not a whole, sound file of ``generation``."""
     m = _Mapped(buffer, generation)
-    return Directory(
+    return kind(
         generation=m.generation,
         index=m.spatial_index("precise"),
         cards=_Cards(m),
@@ -474,14 +472,14 @@ def directory_from_buffer(buffer: Any, generation: str | None = None) -> Directo
     )
 
 
-def open_file(path: Path, generation: str) -> Directory:
+def open_file(path: Path, generation: str, kind: type[D] = DirectoryData) -> D:
     """Map ``path`` and read it as ``generation``'s directory (DirectoryFileError)."""
     try:
         with open(path, "rb") as handle:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError) as error:  # ValueError: an empty file
         raise DirectoryFileError(f"cannot map {path.name}: {error}") from error
-    return directory_from_buffer(mapped, generation)
+    return directory_from_buffer(mapped, generation, kind)
 
 
 # -- one file per generation, shared -----------------------------------------------------------
@@ -494,25 +492,6 @@ def file_name(generation: str) -> str:
     if _SAFE.fullmatch(generation) and not generation.startswith("."):
         return generation
     return "h-" + hashlib.sha256(generation.encode()).hexdigest()[:32]
-
-
-def directory_bytes(store: Store, iris: Iris) -> bytes:
-    """The file of the generation ``store`` sees, built from its SPARQL reads."""
-    return encode(*parts_from_store(store, iris))
-
-
-def build_file(store: Store, iris: Iris, folder: DataFolder) -> Path:
-    """Write the file of the generation ``store`` sees (the harvest, after publishing),
-    atomically, unless a sound one is there; older generations' files are removed."""
-    generation = store.generation()
-    load_or_build(folder, generation, lambda: directory_bytes(store, iris))
-    return folder.directory_file(file_name(generation))
-
-
-def load_directory(store: Store, iris: Iris, folder: DataFolder) -> Directory:
-    """The web tier's directory of the generation ``store`` sees: its file mapped,
-    built first if needed (``load_or_build``)."""
-    return load_or_build(folder, store.generation(), lambda: directory_bytes(store, iris))
 
 
 def prune(folder: DataFolder, keep: Path) -> None:
@@ -547,16 +526,21 @@ def _locked(folder: DataFolder) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def load_or_build(folder: DataFolder, generation: str, build: Any) -> Directory:
+def load_or_build(
+    folder: DataFolder,
+    generation: str,
+    build: Callable[[], bytes],
+    kind: type[D] = DirectoryData,
+) -> D:
     """The mapped directory of ``generation``: opened from its file, or, when the file is
     missing or unsound, built by ``build()`` (→ the file's bytes) under the folder's
     lock — one process builds, the others wait for it and then map its file."""
     path = folder.directory_file(file_name(generation))
     with contextlib.suppress(DirectoryFileError):
-        return open_file(path, generation)
+        return open_file(path, generation, kind)
     with _locked(folder):
         try:
-            return open_file(path, generation)
+            return open_file(path, generation, kind)
         except DirectoryFileError as error:
             if path.exists():
                 log.warning("directory file %s unusable (%s): building it again", path, error)
@@ -566,4 +550,4 @@ def load_or_build(folder: DataFolder, generation: str, build: Any) -> Directory:
             out.write(data)
         prune(folder, keep=path)
         log.info("directory file %s written in %.2f s", path.name, time.perf_counter() - started)
-        return open_file(path, generation)
+        return open_file(path, generation, kind)

@@ -21,8 +21,7 @@ from core.iris import Iris
 from core.store import Store, StoreError, open_store
 from core.store.remote import RemoteStore
 from registry.clients import client_address
-from registry.directory import Directory
-from registry.directory_file import load_directory
+from registry.directory import Directory, load_directory
 from registry.query_workers import QueryPool
 from registry.rate_limit import InFlight, TokenBuckets
 from registry.remote_queries import RemoteQueries

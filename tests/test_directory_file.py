@@ -19,14 +19,8 @@ from core.datafolder import DataFolder
 from core.iris import Iris
 from core.store import open_store
 from ltc.pipeline import harvest, publish_with_directory
-from registry.directory import Directory
-from registry.directory_file import (
-    DirectoryFileError,
-    directory_from_buffer,
-    file_name,
-    load_directory,
-    open_file,
-)
+from registry.directory import Directory, load_directory
+from registry.directory_file import DirectoryFileError, directory_from_buffer, file_name, open_file
 from running_registry import LTC, free_port, stop_registry
 from running_registry import Server as Running
 
