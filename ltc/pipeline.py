@@ -27,7 +27,7 @@ from harvester.harvest import (
     sources_holding,
     suppress_record,
 )
-from registry.directory import build_file
+from registry.directory import publishing
 
 log = logging.getLogger("ltc.pipeline")
 
@@ -103,15 +103,10 @@ def harvest(
 
 
 def publish_with_directory(store: Store, settings: Settings) -> None:
-    """Publish, then write the web tier's directory file of the new generation, so that
-    web processes map it at once instead of building it (``registry.directory_file``).
-    A failure there is only logged: the first web process that needs the file builds it."""
-    store.publish()
-    try:
-        path = build_file(store, Iris(settings.base_iri), DataFolder(settings.data_dir))
-        log.info("directory file written: %s", path.name)
-    except Exception:
-        log.exception("directory file not written: the web tier will build it")
+    """Publish, with the web tier's directory file of the new generation ready at that
+    moment (``registry.directory.publishing``): web processes map it at once."""
+    with publishing(store, Iris(settings.base_iri), DataFolder(settings.data_dir)):
+        store.publish()
 
 
 def derive(settings: Settings, *, force: bool = False) -> bool:

@@ -15,10 +15,10 @@ computed when the directory is built; it is written in no graph (docs/data-model
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Collection
-from pathlib import Path
+from collections.abc import Collection, Iterator
 
 import pyoxigraph as ox
 
@@ -28,7 +28,13 @@ from core.resources import sparql_query
 from core.store import Store, row_text
 from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
 from registry.directory_data import DirectoryData, NameIndex, Network, PlaceCard, SourceInfo
-from registry.directory_file import directory_from_buffer, encode, file_name, load_or_build
+from registry.directory_file import (
+    directory_from_buffer,
+    encode,
+    load_or_build,
+    locked,
+    write_file,
+)
 from registry.hours import Slot, parse_slot
 
 __all__ = ["Directory", "NameIndex", "Network", "PlaceCard", "SourceInfo"]
@@ -60,12 +66,23 @@ def load_directory(store: Store, iris: Iris, folder: DataFolder) -> Directory:
     )
 
 
-def build_file(store: Store, iris: Iris, folder: DataFolder) -> Path:
-    """Write the directory file of the generation ``store`` sees (the harvest, after it
-    publishes), unless a sound one is there; older generations' files are removed."""
-    generation = store.generation()
-    load_directory(store, iris, folder)
-    return folder.directory_file(file_name(generation))
+@contextlib.contextmanager
+def publishing(store: Store, iris: Iris, folder: DataFolder) -> Iterator[None]:
+    """Around a publication (the harvest's ``store.publish()``): the directory file is
+    built from the writer's view, which is what the publication will show, then the
+    publication happens under the folder's directory lock and the file is written with
+    the new generation's name. A web process that notices the new generation waits for
+    that file instead of building one: the generation is served as soon as it is
+    published. A failed build is logged; the web tier builds the file then."""
+    try:
+        data: bytes | None = directory_bytes(store, iris)
+    except Exception:
+        log.exception("directory file not prepared: the web tier will build it")
+        data = None
+    with locked(folder):
+        yield
+        if data is not None:
+            write_file(folder, store.generation(), data)
 
 
 def parts_from_store(

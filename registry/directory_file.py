@@ -515,7 +515,9 @@ def _generation_of(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _locked(folder: DataFolder) -> Iterator[None]:
+def locked(folder: DataFolder) -> Iterator[None]:
+    """The folder's directory lock: whoever writes a directory file holds it, and a web
+    process that finds no sound file waits for it before building one itself."""
     lock_path = folder.directory_lock
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+b") as lock:
@@ -524,6 +526,28 @@ def _locked(folder: DataFolder) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def stamped(data: bytes, generation: str) -> bytes:
+    """A file's bytes with another generation in its header (the harvest builds the file
+    before it publishes, when the generation's name is not known yet)."""
+    start = len(MAGIC) + _LENGTH.size
+    (length,) = _LENGTH.unpack_from(data, len(MAGIC))
+    header = json.loads(data[start : start + length])
+    header["generation"] = generation
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-(start + len(encoded)) % 8)
+    return MAGIC + _LENGTH.pack(len(encoded)) + encoded + data[start + length :]
+
+
+def write_file(folder: DataFolder, generation: str, data: bytes) -> Path:
+    """Write ``generation``'s file (``data`` stamped with it) atomically, then remove the
+    files of generations no longer kept; the caller holds ``locked(folder)``."""
+    path = folder.directory_file(file_name(generation))
+    with replacing(path) as out:
+        out.write(stamped(data, generation))
+    prune(folder, keep=path)
+    return path
 
 
 def load_or_build(
@@ -538,7 +562,7 @@ def load_or_build(
     path = folder.directory_file(file_name(generation))
     with contextlib.suppress(DirectoryFileError):
         return open_file(path, generation, kind)
-    with _locked(folder):
+    with locked(folder):
         try:
             return open_file(path, generation, kind)
         except DirectoryFileError as error:

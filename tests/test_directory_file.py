@@ -68,9 +68,9 @@ def serve(settings, tmp_path: Path, workers: int) -> Running:
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            if requests.get(server.url + NEAR, timeout=2).status_code == 200:
+            if requests.get(server.url + NEAR, timeout=10).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or busy starting
             pass
         time.sleep(0.1)
     stop_registry(server)
