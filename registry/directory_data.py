@@ -134,6 +134,8 @@ class DirectoryData:
     # places placed at their commune's point (no coordinates of their own): an index of
     # their own, so that ``index`` holds exactly the networks' coordinates
     approximate_index: SpatialIndex = field(default_factory=lambda: SpatialIndex(()))
+    # the mapped file's arrays: searches by card number (``registry.directory_file``)
+    table: Any = None
 
     def __len__(self) -> int:
         return len(self.cards)

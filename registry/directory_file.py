@@ -28,7 +28,7 @@ import mmap
 import re
 import struct
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from datetime import time as clock
 from functools import lru_cache
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 D = TypeVar("D", bound=DirectoryData)
 
 MAGIC = b"LTCDIR\x00\x01"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _LENGTH = struct.Struct("<Q")
 _KINDS = ("place", "organisation", "network")
 
@@ -151,6 +151,19 @@ def encode(
         offsets, values = _csr(rows)
         out.array(name + ".offsets", offsets)
         out.array(name + ".values", values)
+    # a search answers one record per physical place, and sorts by name without a card
+    group_of: dict[tuple[str, ...], int] = {}
+    for members in clusters.values():
+        group_of.setdefault(tuple(members), len(group_of))
+    cluster_key = [
+        group_of[tuple(clusters[iri])] if iri in clusters else len(group_of) + n
+        for n, iri in enumerate(iris)
+    ]
+    out.array("card.cluster", np.array(cluster_key, dtype=np.int64))
+    by_name = sorted(range(len(ordered)), key=lambda n: (ordered[n].name.casefold(), iris[n]))
+    rank = np.empty(len(ordered), dtype=np.int32)
+    rank[by_name] = np.arange(len(ordered), dtype=np.int32)
+    out.array("card.name_rank", rank)
     keys = cell_keys(lat, lon)
     approximate = np.array([c.approximate for c in ordered], dtype=bool)
     for name, wanted in (("precise", ~approximate), ("approximate", approximate)):
@@ -351,18 +364,26 @@ class MappedNames:
         m = self._m
         return m.labels[n], _KINDS[int(m.label_kind[n])], m.iris[int(m.label_card[n])]
 
-    def search(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
-        """(label, kind, place) of the names matching ``text``, shortest names first."""
+    def _matching(self, text: str) -> set[int]:
         words = fold(text).split()
         if not words:
-            return []
+            return set()
         numbers: set[int] | None = None
         for word in sorted(words, key=len, reverse=True):  # longest first: fewest hits
             hits = self._starting(word)
             numbers = hits if numbers is None else numbers & hits
             if not numbers:
-                return []
-        assert numbers is not None
+                return set()
+        return numbers or set()
+
+    def card_numbers(self, text: str) -> np.ndarray:
+        """The card numbers of the places some name matching ``text`` leads to."""
+        numbers = self._matching(text)
+        return np.unique(self._m.label_card[sorted(numbers)]).astype(np.int64)
+
+    def search(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
+        """(label, kind, place) of the names matching ``text``, shortest names first."""
+        numbers = self._matching(text)
         matches = sorted((self.label(n) for n in numbers), key=lambda m: (len(m[0]), m))
         return matches[:limit]
 
@@ -411,6 +432,8 @@ class _Mapped:
             array("card.networks.offsets"),
             array("card.networks.values"),
         )
+        self.card_cluster = array("card.cluster")
+        self.name_rank = array("card.name_rank")
         self.index_cards = {k: array(k + ".cards") for k in ("precise", "approximate")}
         self.index_keys = {k: array(k + ".keys") for k in ("precise", "approximate")}
         self.labels = strings("label.text")
@@ -426,6 +449,80 @@ class _Mapped:
         self.meta = json.loads(bytes(body[offset : offset + size]))
         self.theme_list: list[str] = self.meta["themes"]
         self.network_list: list[str] = self.meta["network_list"]
+        self.theme_ids = {t: n for n, t in enumerate(self.theme_list)}
+        self.network_ids = {w: n for n, w in enumerate(self.network_list)}
+        self.indexes = {k: self.spatial_index(k) for k in ("precise", "approximate")}
+
+    # -- searches by card number: no Python object per place ---------------------------------
+
+    def _having(
+        self, cards: np.ndarray, themes: Iterable[str] | None, networks: Iterable[str] | None
+    ) -> np.ndarray:
+        """Which of ``cards`` have any of ``themes`` and any of ``networks`` (None: any)."""
+        keep = np.ones(len(cards), dtype=bool)
+        for wanted, ids, offsets, values in (
+            (themes, self.theme_ids, self.theme_offsets, self.theme_values),
+            (networks, self.network_ids, self.network_offsets, self.network_values),
+        ):
+            if wanted is None:
+                continue
+            numbers = {ids[w] for w in wanted if w in ids}
+            starts, stops = offsets[cards].tolist(), offsets[cards + 1].tolist()
+            for i, (a, b) in enumerate(zip(starts, stops, strict=True)):
+                if keep[i] and numbers.isdisjoint(values[a:b].tolist()):
+                    keep[i] = False
+        return keep
+
+    def near_cards(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        themes: Iterable[str] | None = None,
+        networks: Iterable[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Card numbers within the radius and their distances, nearest first (a tie:
+        precise positions first, then by IRI), as ``SpatialIndex.near`` orders them."""
+        found, distances, flags = [], [], []
+        for flag, kind in enumerate(("precise", "approximate")):
+            rows, km = self.indexes[kind].near_rows(lat, lon, radius_km)
+            found.append(self.index_cards[kind][rows].astype(np.int64))
+            distances.append(km)
+            flags.append(np.full(len(rows), flag, dtype=np.int8))
+        cards, km, flag = np.concatenate(found), np.concatenate(distances), np.concatenate(flags)
+        keep = self._having(cards, themes, networks)
+        cards, km, flag = cards[keep], km[keep], flag[keep]
+        order = np.lexsort((cards, flag, km))
+        return cards[order], km[order]
+
+    def within_cards(
+        self,
+        box: tuple[float, float, float, float],
+        themes: Iterable[str] | None = None,
+        networks: Iterable[str] | None = None,
+    ) -> np.ndarray:
+        """Card numbers inside a box, precise positions first, each kind nearest to the
+        box's centre first (``SpatialIndex.within`` of each index, one after the other)."""
+        found = []
+        for kind in ("precise", "approximate"):
+            rows, km = self.indexes[kind].within_rows(*box)
+            cards = self.index_cards[kind][rows].astype(np.int64)
+            keep = self._having(cards, themes, networks)
+            cards, km = cards[keep], km[keep]
+            found.append(cards[np.lexsort((cards, km))])
+        return np.concatenate(found)
+
+    def cards_by_name(
+        self, themes: Iterable[str] | None = None, networks: Iterable[str] | None = None
+    ) -> np.ndarray:
+        """Every card number, by name (case-insensitive) then IRI."""
+        cards = np.argsort(self.name_rank).astype(np.int64)
+        return cards[self._having(cards, themes, networks)]
+
+    def one_per_cluster(self, cards: np.ndarray) -> np.ndarray:
+        """The first of each physical place's records, in the given order."""
+        _, first = np.unique(self.card_cluster[cards], return_index=True)
+        return cards[np.sort(first)]
 
     def themes_of(self, n: int) -> tuple[str, ...]:
         a, b = int(self.theme_offsets[n]), int(self.theme_offsets[n + 1])
@@ -462,13 +559,14 @@ def directory_from_buffer(
     m = _Mapped(buffer, generation)
     return kind(
         generation=m.generation,
-        index=m.spatial_index("precise"),
+        index=m.indexes["precise"],
         cards=_Cards(m),
         names=MappedNames(m),
         networks={row[0]: Network(*row) for row in m.meta["networks"]},
         sources={row[2]: SourceInfo(*row) for row in m.meta["sources"]},
         clusters=_Clusters(m),
-        approximate_index=m.spatial_index("approximate"),
+        approximate_index=m.indexes["approximate"],
+        table=m,
     )
 
 

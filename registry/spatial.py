@@ -180,6 +180,83 @@ class SpatialIndex:
             found.append(_distance(phi, lam, cos_phi, p2, radians(lon), cos(p2)))
         return found
 
+    def _cap(
+        self, lat: float, lon: float, radius_km: float
+    ) -> tuple[float, float, float, range, range | None]:
+        """The query point in radians, its cosine, and the grid rows and columns a
+        radius around it can reach."""
+        lat, lon = _check_lat(lat), _check_lon(lon)
+        if not isinstance(radius_km, int | float) or not 0 < radius_km <= MAX_RADIUS_KM:
+            raise ValueError(
+                f"radius_km must be a number of kilometres greater than 0 and at most "
+                f"{MAX_RADIUS_KM:g}, not {radius_km!r}"
+            )
+        phi = math.radians(lat)
+        lam = math.radians(lon)
+        cos_phi = math.cos(phi)
+        angle = radius_km / EARTH_RADIUS_KM + _MARGIN  # angular radius
+        low, high = phi - angle, phi + angle
+        rows = range(_row(math.degrees(low)), _row(math.degrees(high)) + 1)
+        columns: range | None = None
+        if low > -math.pi / 2 and high < math.pi / 2:
+            # longitude half-width of a spherical cap of that angular radius
+            ratio = math.sin(angle) / cos_phi
+            if ratio < 1:
+                half = math.degrees(math.asin(ratio)) + math.degrees(_MARGIN)
+                if 2 * half < 360 - 2 * CELL_DEGREES:
+                    columns = range(_column(lon - half), _column(lon + half) + 1)
+        return phi, lam, cos_phi, rows, columns
+
+    def near_rows(self, lat: float, lon: float, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the places within ``radius_km`` (inclusive) and their distances, in no
+        order: what ``near`` finds, without a Python object per place. The distances are
+        numpy's; a place within a hair of the radius is decided by ``math``, as
+        ``haversine_km`` decides it."""
+        phi, lam, cos_phi, rows, columns = self._cap(lat, lon, radius_km)
+        found = self._candidates(rows, columns)
+        if not len(found):
+            return found, np.empty(0)
+        p2 = self._phi[found]
+        a = np.sin((p2 - phi) / 2) ** 2 + cos_phi * self._cos[found] * (
+            np.sin((self._lam[found] - lam) / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+        keep = km <= radius_km * (1 - 1e-9)
+        edge = np.flatnonzero((km > radius_km * (1 - 1e-9)) & (km <= radius_km * (1 + 1e-9) + 1e-9))
+        if len(edge):
+            exact = self._exact(found[edge], phi, lam, cos_phi)
+            keep[edge] = np.array(exact) <= radius_km
+        return found[keep], km[keep]
+
+    def within_rows(
+        self, south: float, west: float, north: float, east: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the places inside a box (edges included) and their distances to its
+        centre, in no order (``within`` without a Python object per place)."""
+        south, north = _check_lat(south, "south"), _check_lat(north, "north")
+        west, east = _check_lon(west, "west"), _check_lon(east, "east")
+        if south > north:
+            raise ValueError(f"south ({south}) must not be greater than north ({north})")
+        across = west > east
+        first = _column(west)
+        last = _column(east) + (_COLUMNS if across else 0)
+        columns = None if last - first + 1 >= _COLUMNS else range(first, last + 1)
+        centre_lat = (south + north) / 2
+        centre_lon = (west + east + (360 if across else 0)) / 2
+        if centre_lon > 180:
+            centre_lon -= 360
+        phi, lam = math.radians(centre_lat), math.radians(centre_lon)
+        found = self._candidates(range(_row(south), _row(north) + 1), columns)
+        lats, lons = self._lat[found], self._lon[found]
+        inside = (south <= lats) & (lats <= north)
+        inside &= ((lons >= west) | (lons <= east)) if across else ((west <= lons) & (lons <= east))
+        found = found[inside]
+        p2 = self._phi[found]
+        a = np.sin((p2 - phi) / 2) ** 2 + math.cos(phi) * self._cos[found] * (
+            np.sin((self._lam[found] - lam) / 2) ** 2
+        )
+        return found, 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
     def near(
         self,
         lat: float,
