@@ -519,9 +519,10 @@ def serve_command(port: int, workers: int) -> list[str]:
     ]
 
 
-def new_generation_served(settings: Settings, server: Server) -> float:
+def new_generation_served(settings: Settings, server: Server) -> tuple[float, float]:
     """Publish a generation (one place renamed) as the harvest does, directory file
-    included; seconds until ``server`` answers from it."""
+    included: the seconds the publish step took (the file is built before the
+    publication), and the seconds from its end until ``server`` answers from it."""
     with open_store(settings, writer=True) as writer:
         (row,) = writer.select(
             "SELECT ?g ?p WHERE { GRAPH ?g { ?p a <https://schema.org/Place> } } LIMIT 1"
@@ -531,8 +532,9 @@ def new_generation_served(settings: Settings, server: Server) -> float:
             f"INSERT DATA {{ GRAPH <{graph}> {{ <{place}> <https://schema.org/alternateName> "
             '"Nouveau nom" } }'
         )
-        started = time.monotonic()
+        begun = time.monotonic()
         publish_with_directory(writer, settings)
+        started = time.monotonic()
         generation = writer.generation()
     while time.monotonic() - started < 600:
         connection = http.client.HTTPConnection(HOST, server.port, timeout=30)
@@ -540,9 +542,9 @@ def new_generation_served(settings: Settings, server: Server) -> float:
         answer = json.loads(connection.getresponse().read() or b"{}")
         connection.close()
         if answer.get("generation") == generation:
-            return time.monotonic() - started
-        time.sleep(0.1)
-    return math.inf
+            return started - begun, time.monotonic() - started
+        time.sleep(0.05)
+    return started - begun, math.inf
 
 
 def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: Report) -> None:
@@ -920,9 +922,13 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
     store.close()
 
     # 6. a new generation; one web process against two ------------------------------------------
-    switch_s = new_generation_served(settings, ours)
+    step_s, switch_s = new_generation_served(settings, ours)
     report.add(
-        "new generation served after its publication (file built by the harvest step)",
+        "publish step of the harvest, the directory file built first",
+        f"{step_s:.1f} s",
+    )
+    report.add(
+        "new generation served after its publication (the publish step's end)",
         f"{switch_s:.1f} s",
         target="<= 10 s",
         met=switch_s <= 10,

@@ -263,7 +263,7 @@ class _Cards(Mapping[str, PlaceCard]):
 
     def __init__(self, mapped: _Mapped) -> None:
         self._m = mapped
-        self.card_at = lru_cache(maxsize=8192)(self._decode)
+        self.card_at = lru_cache(maxsize=2048)(self._decode)
 
     def number(self, iri: str) -> int:
         return self._m.iris.find(iri) if isinstance(iri, str) else -1
