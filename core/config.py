@@ -145,7 +145,10 @@ class Settings:
     )
     sparql_workers: int = field(
         default=2,
-        metadata={"help": "Worker processes of each web process that run public SPARQL queries."},
+        metadata={
+            "help": "Worker processes that run public SPARQL queries; with `ltc serve "
+            "--workers N`, shared out among the N web processes (at least one each)."
+        },
     )
     sparql_queue: int = field(
         default=2,

@@ -4,6 +4,7 @@ a schedule."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import threading
@@ -77,6 +78,10 @@ def run_server(settings: Settings, host: str, port: int, *, workers: int = 1) ->
     from ltc.schedule import HarvestSchedule
     from registry.app import create_app
 
+    if workers > 1:  # the query processes are shared out among the web processes
+        settings = dataclasses.replace(
+            settings, sparql_workers=max(1, settings.sparql_workers // workers)
+        )
     app = create_app(settings)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
