@@ -496,11 +496,14 @@ def home_page_weight(port: int) -> dict[str, int]:
 
 
 def serve_env(data_dir: Path) -> dict[str, str]:
-    """The environment of ``ltc serve``: no inherited LTC_* setting, a huge rate limit."""
+    """The environment of ``ltc serve``: no inherited LTC_* setting, huge rate limits (a
+    load generator is one client address; each web process has its own allowance)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LTC_")}
     env.update(
         LTC_DATA_DIR=str(data_dir),
         LTC_SPARQL_RATE_LIMIT="100000000",
+        LTC_SEARCH_RATE_LIMIT="100000000",
+        LTC_EXPORT_RATE_LIMIT="100000000",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -984,7 +987,7 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
     )
     report.notes.append(
         "--workers 1 and 2 are measured one after the other, alone (peers stopped), after "
-        f"the same load: 5 SPARQL queries (the query workers start) and {args.duration:g} s "
+        f"the same load: 10 SPARQL queries on new connections (the query workers start) and {args.duration:g} s "
         "of near-me requests; PSS counts every process (parent, web processes, query "
         "workers and their forkserver) and splits the mapped directory file among them."
     )
