@@ -950,9 +950,11 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
         )
         servers.append(server)
         wait_ready(server, api_paths[0], {}, 600)
-        sequential(
-            HOST, server.port, [sparql_path("/sparql", q) for q in point_queries[:5]], JSON_RESULTS
-        )
+        for query in point_queries[:10]:  # new connections: every web process gets some
+            connection = http.client.HTTPConnection(HOST, server.port, timeout=60)
+            connection.request("GET", sparql_path("/sparql", query), headers=JSON_RESULTS)
+            connection.getresponse().read()
+            connection.close()
         result = throughput(HOST, server.port, api_paths, {}, args.duration, args.connections)
         rss, pss, n = memory_mb(server.process.pid)
         by_workers[workers] = (result, rss, pss, n)
@@ -987,8 +989,8 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
     )
     report.notes.append(
         "--workers 1 and 2 are measured one after the other, alone (peers stopped), after "
-        f"the same load: 10 SPARQL queries on new connections (the query workers start) and {args.duration:g} s "
-        "of near-me requests; PSS counts every process (parent, web processes, query "
+        "the same load: 10 SPARQL queries on new connections (the query workers start) "
+        f"and {args.duration:g} s of near-me requests; PSS counts every process (parent, web processes, query "
         "workers and their forkserver) and splits the mapped directory file among them."
     )
     report.notes.append(
