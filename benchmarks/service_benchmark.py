@@ -990,8 +990,9 @@ def run(args: argparse.Namespace, folder: Path, servers: list[Server], report: R
     report.notes.append(
         "--workers 1 and 2 are measured one after the other, alone (peers stopped), after "
         "the same load: 10 SPARQL queries on new connections (the query workers start) "
-        f"and {args.duration:g} s of near-me requests; PSS counts every process (parent, web processes, query "
-        "workers and their forkserver) and splits the mapped directory file among them."
+        f"and {args.duration:g} s of near-me requests; PSS counts every process (parent, "
+        "web processes, query workers and their forkserver) and splits the mapped "
+        "directory file among them."
     )
     report.notes.append(
         f"{count} places, {cores} cores; the load generator ({load_tool}) and the servers "
