@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 D = TypeVar("D", bound=DirectoryData)
 
 MAGIC = b"LTCDIR\x00\x01"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _LENGTH = struct.Struct("<Q")
 _KINDS = ("place", "organisation", "network")
 
@@ -160,6 +160,14 @@ def encode(
         for n, iri in enumerate(iris)
     ]
     out.array("card.cluster", np.array(cluster_key, dtype=np.int64))
+    # the record standing for its physical place on the map: the first of its cluster's
+    # records that has a card
+    head = []
+    for iri in iris:
+        members = [m for m in clusters.get(iri, (iri,)) if m in number] or [iri]
+        head.append(number[members[0]])
+    out.array("card.head", np.array(head, dtype=np.int32))
+    out.strings("card.name", [c.name for c in ordered])
     by_name = sorted(range(len(ordered)), key=lambda n: (ordered[n].name.casefold(), iris[n]))
     rank = np.empty(len(ordered), dtype=np.int32)
     rank[by_name] = np.arange(len(ordered), dtype=np.int32)
@@ -433,6 +441,8 @@ class _Mapped:
             array("card.networks.values"),
         )
         self.card_cluster = array("card.cluster")
+        self.card_head = array("card.head")
+        self.names = strings("card.name")
         self.name_rank = array("card.name_rank")
         self.index_cards = {k: array(k + ".cards") for k in ("precise", "approximate")}
         self.index_keys = {k: array(k + ".keys") for k in ("precise", "approximate")}
