@@ -1,10 +1,12 @@
-"""The web tier's in-memory directory of one published generation: the spatial index, a
-card per place (what a result list shows, and its hours for "ouvert maintenant"), the
-names people search for, the networks and the sources to credit.
+"""The web tier's directory of one published generation: the spatial index, a card per
+place (what a result list shows, and its hours for "ouvert maintenant"), the names
+people search for, the networks and the sources to credit.
 
-It is built from the store by a few SPARQL queries (``sparql/*-for-index.rq`` …) and
-replaced as a whole when the store publishes a new generation (``registry.snapshot``),
-so every answer comes from one generation.
+It is read from the store by a few flat SPARQL queries (``sparql/directory-*.rq`` …),
+once per generation, into the generation's directory file (``registry.directory_file``:
+the harvest writes it when it publishes, or the first web process that needs it), which
+every web process maps; it is replaced as a whole when the store publishes a new
+generation (``registry.snapshot``), so every answer comes from one generation.
 
 A place with an address but no coordinates is placed at its commune's point from the
 offline gazetteer (``gazetteer.lookup.locate_address``) and its card says
