@@ -4,6 +4,7 @@ generation is published while the old one keeps serving."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -196,3 +197,24 @@ def test_a_new_generation_is_served_by_every_worker_and_old_files_go(settings, t
         assert requests.get(server.url + NEAR, timeout=5).status_code == 200
     finally:
         stop_registry(server)
+
+
+def test_the_scheduled_harvest_runs_in_one_process_only(settings, tmp_path):
+    """With ``--workers 2`` and ``harvest_every``, one process harvests at start, not two
+    (each would otherwise start a round, the second skipping it for the lock)."""
+    scheduled = dataclasses.replace(settings, harvest_every=60.0)
+    before = DataFolder(settings.data_dir).read_current()
+    server = serve(scheduled, tmp_path, 2)
+    try:
+        deadline = time.monotonic() + 60
+        while DataFolder(settings.data_dir).read_current() == before:
+            assert time.monotonic() < deadline, "the scheduled harvest did not publish"
+            time.sleep(0.2)
+        time.sleep(2)  # a second round, had one started, would be logged by now
+    finally:
+        stop_registry(server)
+    (log,) = tmp_path.glob("serve-*.log")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    rounds = [line for line in lines if "scheduled harvest: starting" in line]
+    skipped = [line for line in lines if "scheduled harvest skipped" in line]
+    assert len(rounds) == 1 and not skipped, lines
