@@ -152,7 +152,10 @@ class Settings:
     )
     sparql_workers: int = field(
         default=2,
-        metadata={"help": "Worker processes of each web process that run public SPARQL queries."},
+        metadata={
+            "help": "Worker processes that run public SPARQL queries; with `ltc serve "
+            "--workers N`, shared out among the N web processes (at least one each)."
+        },
     )
     sparql_queue: int = field(
         default=2,
@@ -192,6 +195,13 @@ class Settings:
     serve_threads: int = field(
         default=8,
         metadata={"help": "Threads of each `ltc serve` process that answer requests."},
+    )
+    serve_workers: int = field(
+        default=1,
+        metadata={
+            "help": "Web processes of `ltc serve` sharing its socket (--workers); above 1, "
+            "a parent process forks them and restarts any that dies."
+        },
     )
     serve_connection_limit: int = field(
         default=4000,

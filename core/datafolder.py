@@ -19,6 +19,8 @@ Layout (``docs/dossier-de-donnees.md`` describes each file)::
     derived-inputs.txt   digest of what the derived graph was last computed from
     convergence/         convergence's caches (read again only when their inputs match)
     cache/               the web tier's files built once per generation (the dump)
+    cache/directory-<gen>.bin  the web tier's directory of a generation, memory-mapped
+    cache/directory.lock flock held while a directory file is built
     logs/harvest.log     the harvest's key=value log lines
 
 Every file another process may read while it changes is written through
@@ -180,6 +182,21 @@ class DataFolder:
     @property
     def web_cache(self) -> Path:
         return self.root / "cache"
+
+    def directory_file(self, name: str) -> Path:
+        """The web tier's directory of one generation (``registry.directory_file``);
+        ``name`` is the generation made safe as a file name."""
+        return self.web_cache / f"directory-{name}.bin"
+
+    def directory_files(self) -> list[Path]:
+        """Every generation's directory file present."""
+        if not self.web_cache.is_dir():
+            return []
+        return sorted(self.web_cache.glob("directory-*.bin"))
+
+    @property
+    def directory_lock(self) -> Path:
+        return self.web_cache / "directory.lock"
 
     @property
     def logs(self) -> Path:

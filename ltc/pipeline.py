@@ -14,6 +14,7 @@ from datetime import datetime
 from convergence.derived_graph import repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
+from core.datafolder import DataFolder
 from core.iris import Iris
 from core.migration import upgrade
 from core.store import Store, StoreError, open_store
@@ -27,13 +28,17 @@ from harvester.harvest import (
     suppress_record,
 )
 from ltc.changes import record_changes
+from registry.directory import publishing
 
 log = logging.getLogger("ltc.pipeline")
 
 
-def _publish(store: Store, settings: Settings) -> str:
-    """Publish, then record what the new generation changed (``/api/changes``)."""
-    generation = store.publish()
+def publish(store: Store, settings: Settings) -> str:
+    """Publish, with the web tier's directory file of the new generation ready at that
+    moment (``registry.directory.publishing``: web processes map it at once), then
+    record what the new generation changed (``/api/changes``)."""
+    with publishing(store, Iris(settings.base_iri), DataFolder(settings.data_dir)):
+        generation = store.publish()
     record_changes(store, settings)
     return generation
 
@@ -57,7 +62,7 @@ def repair_interrupted(store: Store, settings: Settings) -> None:
             + ", ".join(sorted(store.incomplete_graphs()))
         )
     if reloaded:
-        _publish(store, settings)  # the web tier rebuilds what it read from the damaged graphs
+        publish(store, settings)  # the web tier rebuilds what it read from the damaged graphs
 
 
 def check_store(settings: Settings) -> list[str]:
@@ -73,7 +78,7 @@ def check_store(settings: Settings) -> list[str]:
         reloaded = store.reload_lost_graphs()
         if reloaded:
             repair_interrupted(store, settings)
-            _publish(store, settings)
+            publish(store, settings)
     return reloaded
 
 
@@ -101,9 +106,9 @@ def harvest(
             progress=progress,
             **options,
         )
-        _publish(store, settings)  # the sources' new data is served at once…
+        publish(store, settings)  # the sources' new data is served at once…
         if derive and update_derived_graph(store, settings):
-            _publish(store, settings)  # …and what the registry derives from it follows
+            publish(store, settings)  # …and what the registry derives from it follows
     upgrade(settings.data_dir)  # a new folder is marked with the current layout
     return outcomes
 
@@ -114,7 +119,7 @@ def derive(settings: Settings, *, force: bool = False) -> bool:
         repair_interrupted(store, settings)
         changed = update_derived_graph(store, settings, force=force)
         if changed:
-            _publish(store, settings)
+            publish(store, settings)
     return changed
 
 
@@ -126,7 +131,7 @@ def remove_source(settings: Settings, source_id: str) -> None:
         remove_source_data(store, settings, iris, source_id)
         set_disabled(settings.data_dir, source_id, True)
         update_derived_graph(store, settings)
-        _publish(store, settings)
+        publish(store, settings)
 
 
 def take_down(settings: Settings, iri: str) -> list[str]:
@@ -138,5 +143,5 @@ def take_down(settings: Settings, iri: str) -> list[str]:
         repair_interrupted(store, settings)
         affected = suppress_record(store, settings, iri)
         update_derived_graph(store, settings, force=True)
-        _publish(store, settings)
+        publish(store, settings)
     return affected

@@ -127,8 +127,12 @@ def raise_descriptor_limit(wanted: int) -> int:
     return soft
 
 
-def make_server(app: Callable, settings: Settings, host: str, port: int) -> _Server:
-    """A waitress server for ``app`` on ``host:port`` with the registry's settings."""
+def make_server(
+    app: Callable, settings: Settings, host: str, port: int, *, sock: Any = None
+) -> _Server:
+    """A waitress server for ``app`` on ``host:port`` with the registry's settings; on
+    ``sock`` (a listening socket shared by several processes, ``ltc.prefork``) when
+    given."""
     limit = raise_descriptor_limit(settings.serve_connection_limit + 256)
     connections = max(16, min(settings.serve_connection_limit, limit - 256))
     if connections < settings.serve_connection_limit:
@@ -159,7 +163,16 @@ def make_server(app: Callable, settings: Settings, host: str, port: int) -> _Ser
     if not any(isinstance(f, QueueSummary) for f in queue_logger.filters):
         queue_logger.addFilter(QueueSummary())
     (sockinfo,) = adjustments.listen[:1] or [None]
-    server = _Server(app, {}, True, None, dispatcher=dispatcher, adj=adjustments, sockinfo=sockinfo)
+    server = _Server(
+        app,
+        {},
+        True,
+        sock,
+        dispatcher=dispatcher,
+        adj=adjustments,
+        sockinfo=sockinfo,
+        bind_socket=sock is None,
+    )
     server.header_timeout = float(settings.serve_header_timeout)
     server.request_timeout = float(settings.serve_request_timeout)
     return server

@@ -1,10 +1,12 @@
-"""The web tier's in-memory directory of one published generation: the spatial index, a
-card per place (what a result list shows, and its hours for "ouvert maintenant"), the
-names people search for, the networks and the sources to credit.
+"""The web tier's directory of one published generation: the spatial index, a card per
+place (what a result list shows, and its hours for "ouvert maintenant"), the names
+people search for, the networks and the sources to credit.
 
-It is built from the store by a few SPARQL queries (``sparql/*-for-index.rq`` …) and
-replaced as a whole when the store publishes a new generation (``registry.snapshot``),
-so every answer comes from one generation.
+It is read from the store by a few flat SPARQL queries (``sparql/directory-*.rq`` …),
+once per generation, into the generation's directory file (``registry.directory_file``:
+the harvest writes it when it publishes, or the first web process that needs it), which
+every web process maps; it is replaced as a whole when the store publishes a new
+generation (``registry.snapshot``), so every answer comes from one generation.
 
 A place with an address but no coordinates is placed at its commune's point from the
 offline gazetteer (``gazetteer.lookup.locate_address``) and its card says
@@ -15,177 +17,95 @@ computed when the directory is built; it is written in no graph (docs/data-model
 
 from __future__ import annotations
 
-import bisect
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterator
 
 import pyoxigraph as ox
 
+from core.datafolder import DataFolder
 from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store, row_text
-from core.text import fold
 from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
-from registry.hours import Slot, is_open, parse_slot
-from registry.spatial import Point, SpatialIndex
+from registry.directory_data import DirectoryData, NameIndex, Network, PlaceCard, SourceInfo
+from registry.directory_file import (
+    directory_from_buffer,
+    encode,
+    load_or_build,
+    locked,
+    write_file,
+)
+from registry.hours import Slot, parse_slot
+
+__all__ = ["Directory", "NameIndex", "Network", "PlaceCard", "SourceInfo"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceCard:
-    """What a result list shows of a place, and what its filters need."""
-
-    iri: str
-    name: str
-    lat: float
-    lon: float
-    street: str = ""
-    postcode: str = ""
-    locality: str = ""
-    themes: tuple[str, ...] = ()
-    networks: tuple[str, ...] = ()
-    graphs: tuple[str, ...] = ()  # the named graphs (sources) saying what the card shows
-    timezone: str = "Europe/Paris"
-    hours: tuple[Slot, ...] = ()
-    approximate: bool = False  # lat/lon are the commune's point, from the gazetteer
-
-    def open_at(self, moment: datetime) -> bool | None:
-        """True or False, or None when the place publishes no hours."""
-        return is_open(self.hours, moment, self.timezone) if self.hours else None
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    iri: str
-    name: str
-    url: str = ""
-    graph: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """A harvested source as answers credit it."""
-
-    id: str
-    iri: str
-    graph: str
-    title: str
-    network: str = ""
-    license: str = ""
-    last_success: str = ""
-
-    def stale(self, now: datetime, after_days: int) -> bool:
-        """True when the source has had no successful harvest for ``after_days`` days:
-        its data may be out of date (pages and the API say so)."""
-        try:
-            last = datetime.fromisoformat(self.last_success.replace("Z", "+00:00"))
-        except ValueError:
-            return True
-        return now - last > timedelta(days=after_days)
-
-
-@dataclass
-class NameIndex:
-    """Folded words of every searchable name → the places they lead to. A query matches
-    a name when each of its words starts one of the name's words."""
-
-    labels: list[tuple[str, str, str]] = field(default_factory=list)  # (label, kind, place)
-    _words: list[str] = field(default_factory=list)  # sorted distinct folded words
-    _postings: dict[str, list[int]] = field(default_factory=dict)  # word → label numbers
-
-    def add(self, label: str, kind: str, place: str) -> None:
-        number = len(self.labels)
-        self.labels.append((label, kind, place))
-        for word in set(fold(label).split()):
-            self._postings.setdefault(word, []).append(number)
-
-    def freeze(self) -> None:
-        self._words = sorted(self._postings)
-
-    def _starting(self, prefix: str) -> set[int]:
-        found: set[int] = set()
-        start = bisect.bisect_left(self._words, prefix)
-        for word in self._words[start:]:
-            if not word.startswith(prefix):
-                break
-            found.update(self._postings[word])
-        return found
-
-    def search(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
-        """(label, kind, place) of the names matching ``text``, shortest names first."""
-        words = fold(text).split()
-        if not words:
-            return []
-        numbers: set[int] | None = None
-        for word in sorted(words, key=len, reverse=True):  # longest first: fewest hits
-            hits = self._starting(word)
-            numbers = hits if numbers is None else numbers & hits
-            if not numbers:
-                return []
-        assert numbers is not None
-        matches = sorted((self.labels[n] for n in numbers), key=lambda m: (len(m[0]), m))
-        return matches[:limit]
-
-
-@dataclass
-class Directory:
-    """Everything the web tier keeps in memory for one published generation."""
-
-    generation: str
-    index: SpatialIndex
-    cards: dict[str, PlaceCard]
-    names: NameIndex
-    networks: dict[str, Network]
-    sources: dict[str, SourceInfo]  # by named graph
-    clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # place → members
-    # places placed at their commune's point (no coordinates of their own): an index of
-    # their own, so that ``index`` holds exactly the networks' coordinates
-    approximate_index: SpatialIndex = field(default_factory=lambda: SpatialIndex(()))
-
-    def __len__(self) -> int:
-        return len(self.cards)
+class Directory(DirectoryData):
+    """Everything the web tier reads for one published generation, over the generation's
+    directory file (``registry.directory_file``): mapping-like, decoded on demand."""
 
     @classmethod
     def from_store(cls, store: Store, iris: Iris) -> Directory:
-        """Read the generation the store handle sees now (read first, so a concurrent
-        refresh can only make the directory look older than it is)."""
-        generation = store.generation()
-        read = _Reading(store)
-        networks = _networks(store)
-        cards = read.cards()
-        index, approximate = (
-            SpatialIndex(
-                (
-                    Point(c.iri, c.lat, c.lon, frozenset(c.themes), frozenset(c.networks))
-                    for c in cards.values()
-                    if c.approximate == flag
-                ),
-                generation,
-            )
-            for flag in (False, True)
-        )
-        names = read.names(cards, networks)
-        return cls(
-            generation,
-            index,
-            cards,
-            names,
-            networks,
-            _sources(store, iris),
-            _clusters(store, iris),
-            approximate,
-        )
+        """Read the generation the store handle sees now, in the directory file's form,
+        kept in memory (``load_directory`` writes the file and maps it)."""
+        return directory_from_buffer(directory_bytes(store, iris), kind=cls)
 
-    def network_name(self, iri: str) -> str:
-        network = self.networks.get(iri)
-        return network.name if network else iri
 
-    def source_of_graph(self, graph: str) -> SourceInfo | None:
-        return self.sources.get(graph)
+def directory_bytes(store: Store, iris: Iris) -> bytes:
+    """The directory file of the generation ``store`` sees, from its SPARQL reads."""
+    return encode(*parts_from_store(store, iris))
+
+
+def load_directory(store: Store, iris: Iris, folder: DataFolder) -> Directory:
+    """The web tier's directory of the generation ``store`` sees: its file mapped, built
+    first if missing or unsound (one process builds, the others wait and map it)."""
+    return load_or_build(
+        folder, store.generation(), lambda: directory_bytes(store, iris), kind=Directory
+    )
+
+
+@contextlib.contextmanager
+def publishing(store: Store, iris: Iris, folder: DataFolder) -> Iterator[None]:
+    """Around a publication (the harvest's ``store.publish()``): the directory file is
+    built from the writer's view, which is what the publication will show, then the
+    publication happens under the folder's directory lock and the file is written with
+    the new generation's name. A web process that notices the new generation waits for
+    that file instead of building one: the generation is served as soon as it is
+    published. A failed build is logged; the web tier builds the file then."""
+    try:
+        data: bytes | None = directory_bytes(store, iris)
+    except Exception:
+        log.exception("directory file not prepared: the web tier will build it")
+        data = None
+    with locked(folder):
+        yield
+        if data is not None:
+            write_file(folder, store.generation(), data)
+
+
+def parts_from_store(
+    store: Store, iris: Iris
+) -> tuple[
+    str,
+    dict[str, PlaceCard],
+    NameIndex,
+    dict[str, Network],
+    dict[str, SourceInfo],
+    dict[str, tuple[str, ...]],
+]:
+    """What a directory file holds, read from the generation the store handle sees now
+    (read first, so a concurrent refresh can only make it look older than it is):
+    generation, cards, searchable names (label, kind, place), networks, sources, clusters."""
+    generation = store.generation()
+    read = _Reading(store)
+    networks = _networks(store)
+    cards = read.cards()
+    names = read.names(cards, networks)
+    return generation, cards, names, networks, _sources(store, iris), _clusters(store, iris)
 
 
 class _Reading:

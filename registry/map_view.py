@@ -10,10 +10,9 @@ The groups of the national zooms are computed once per generation, from the in-m
 directory the searches use; closer zooms ask the directory's spatial index for the
 places in view.
 
-The directory is read through ``Directory.cards`` (each card's iri, name, lat, lon,
-themes, networks), ``Directory.clusters`` (records of one physical place: shown once,
-as the searches do) and ``Directory.index`` / ``Directory.approximate_index``
-(``SpatialIndex.within``) only.
+The directory is read through the arrays of its mapped file (``Directory.table``: each
+card's name, position, themes, networks, and the record standing for its physical
+place, shown once as the searches do), so no card is decoded for the map.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from registry.api import THEME_BASE
 from registry.directory import Directory, PlaceCard
@@ -97,23 +98,34 @@ def first_theme(themes: Iterable[str]) -> str:
 @dataclass
 class _Places:
     """One row per physical place of a generation (the first record of each cluster),
-    in parallel lists, and the groups of the national zooms once computed."""
+    in numpy arrays over the directory file's card numbers, and the groups of the
+    national zooms once computed."""
 
     cards: Mapping[str, PlaceCard]  # what it was built from (identity tells the generation)
-    iris: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    lats: list[float] = field(default_factory=list)
-    lons: list[float] = field(default_factory=list)
-    xs: list[float] = field(default_factory=list)  # Web Mercator, 0…1
-    ys: list[float] = field(default_factory=list)
-    themes: list[int] = field(default_factory=list)  # index in THEME_ORDER
-    convergence: list[bool] = field(default_factory=list)
-    number: dict[str, int] = field(default_factory=dict)  # record IRI → row
+    table: Any  # the directory file's arrays
+    rows: np.ndarray  # row → card number
+    number: np.ndarray  # card number → row (every record of a place → its row)
+    lats: np.ndarray
+    lons: np.ndarray
+    xs: np.ndarray  # Web Mercator, 0…1
+    ys: np.ndarray
+    themes: np.ndarray  # index in THEME_ORDER
+    convergence: np.ndarray  # bool
     levels: dict[int, dict[tuple[int, int], tuple]] = field(default_factory=dict)
+
+    def iri(self, row: int) -> str:
+        return self.table.iris[int(self.rows[row])]
+
+    def name(self, row: int) -> str:
+        return self.table.names[int(self.rows[row])]
+
+    def row_of(self, iri: str) -> int:
+        card = self.table.iris.find(iri)
+        return -1 if card < 0 else int(self.number[card])
 
     @property
     def convergence_places(self) -> set[str]:
-        return {iri for iri, flag in zip(self.iris, self.convergence, strict=True) if flag}
+        return {self.iri(int(row)) for row in np.flatnonzero(self.convergence)}
 
 
 def _mercator(lat: float, lon: float) -> tuple[float, float]:
@@ -123,27 +135,45 @@ def _mercator(lat: float, lon: float) -> tuple[float, float]:
 
 
 def _build(found: Directory) -> _Places:
-    cards, clusters = found.cards, found.clusters
-    places = _Places(cards)
-    for iri, card in cards.items():
-        members = [m for m in clusters.get(iri, (iri,)) if m in cards] or [iri]
-        if members[0] != iri:
-            continue  # another record of the same place stands for it
-        networks = {n for m in members for n in cards[m].networks}
-        themes = card.themes or tuple(sorted({t for m in members for t in cards[m].themes}))
-        number = len(places.iris)
-        for member in members:
-            places.number[member] = number
-        x, y = _mercator(card.lat, card.lon)
-        places.iris.append(iri)
-        places.names.append(card.name)
-        places.lats.append(card.lat)
-        places.lons.append(card.lon)
-        places.xs.append(x)
-        places.ys.append(y)
-        places.themes.append(_THEME_NUMBER[first_theme(themes)])
-        places.convergence.append(len(networks) >= 2)
-    return places
+    """The rows, from the mapped arrays: no card is decoded."""
+    table = found.table
+    count = len(table.iris)
+    head = table.card_head.astype(np.int64)
+    rows = np.flatnonzero(head == np.arange(count))
+    row_of_card = np.full(count, -1, dtype=np.int64)
+    row_of_card[rows] = np.arange(len(rows))
+    number = row_of_card[head]
+    members: dict[int, list[int]] = {}
+    for card in np.flatnonzero(head != np.arange(count)).tolist():
+        members.setdefault(int(head[card]), []).append(card)
+    theme_offsets, theme_values = table.theme_offsets.tolist(), table.theme_values.tolist()
+    network_offsets, network_values = table.network_offsets.tolist(), table.network_values.tolist()
+    styled = [_THEME_NUMBER[first_theme((iri,))] for iri in table.theme_list]
+    other = _THEME_NUMBER[OTHER]
+    themes = np.empty(len(rows), dtype=np.int16)
+    convergence = np.zeros(len(rows), dtype=bool)
+    for row, card in enumerate(rows.tolist()):
+        group = [card, *members.get(card, ())]
+        own = theme_values[theme_offsets[card] : theme_offsets[card + 1]]
+        if not own and len(group) > 1:
+            own = sorted(
+                {t for m in group for t in theme_values[theme_offsets[m] : theme_offsets[m + 1]]}
+            )
+        themes[row] = next((styled[t] for t in own if styled[t] != other), other)
+        if len(group) == 1:
+            convergence[row] = network_offsets[card + 1] - network_offsets[card] >= 2
+        else:
+            networks = {
+                w
+                for m in group
+                for w in network_values[network_offsets[m] : network_offsets[m + 1]]
+            }
+            convergence[row] = len(networks) >= 2
+    lats, lons = table.lat[rows], table.lon[rows]
+    projected = [_mercator(lat, lon) for lat, lon in zip(lats.tolist(), lons.tolist(), strict=True)]
+    xs = np.array([x for x, _ in projected])
+    ys = np.array([y for _, y in projected])
+    return _Places(found.cards, table, rows, number, lats, lons, xs, ys, themes, convergence)
 
 
 _lock = threading.Lock()
@@ -168,8 +198,8 @@ def convergence_places(found: Directory) -> set[str]:
 def is_convergence(found: Directory, iri: str) -> bool:
     """Whether the place of this record is a Lieu de Convergence."""
     places = _places(found)
-    number = places.number.get(iri)
-    return number is not None and places.convergence[number]
+    row = places.row_of(iri)
+    return row >= 0 and bool(places.convergence[row])
 
 
 # -- groups ---------------------------------------------------------------------------------
@@ -186,8 +216,9 @@ def _group(places: _Places, rows: Iterable[int], zoom: int) -> dict[tuple[int, i
     """(column, row) → (count, lat, lon, theme, convergences, first row)."""
     scale = _scale(zoom)
     sums: dict[tuple[int, int], list] = {}
-    xs, ys, lats, lons = places.xs, places.ys, places.lats, places.lons
-    themes, convergence = places.themes, places.convergence
+    xs, ys = places.xs.tolist(), places.ys.tolist()
+    lats, lons = places.lats.tolist(), places.lons.tolist()
+    themes, convergence = places.themes.tolist(), places.convergence.tolist()
     for n in rows:
         key = (int(xs[n] * scale), int(ys[n] * scale))
         cell = sums.get(key)
@@ -214,7 +245,7 @@ def _dominant(counter: Counter[int]) -> int:
 def _level(places: _Places, zoom: int) -> dict[tuple[int, int], tuple]:
     level = places.levels.get(zoom)
     if level is None:
-        level = _group(places, range(len(places.iris)), zoom)
+        level = _group(places, range(len(places.rows)), zoom)
         with _lock:
             places.levels[zoom] = level
     return level
@@ -263,13 +294,9 @@ def map_data(
         cells = _cells_in(_level(places, zoom), box, zoom)
     else:
         south, west, north, east = _narrowed(box)
-        rows = {
-            number
-            for index in (found.index, found.approximate_index)
-            for point in index.within(south, west, north, east)
-            if (number := places.number.get(point.iri)) is not None
-        }
-        cells = list(_group(places, sorted(rows), zoom).values())
+        cards = found.table.within_cards((south, west, north, east))
+        rows = np.unique(places.number[cards])
+        cells = list(_group(places, rows[rows >= 0].tolist(), zoom).values())
     digits = 3 if zoom < 9 else 5
     groups, alone = [], []
     for count, lat, lon, theme, conv, first in sorted(cells, key=lambda c: -c[0]):
@@ -285,12 +312,12 @@ def map_data(
         "groups": groups,
         "places": [
             [
-                round(places.lats[n], 5),
-                round(places.lons[n], 5),
-                places.themes[n],
+                round(float(places.lats[n]), 5),
+                round(float(places.lons[n]), 5),
+                int(places.themes[n]),
                 int(places.convergence[n]),
-                places.iris[n],
-                places.names[n],
+                places.iri(n),
+                places.name(n),
             ]
             for n in alone
         ],

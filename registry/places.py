@@ -8,13 +8,14 @@ Views ask this module; it asks the directory (memory) and the store (fixed queri
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, overload
 
+import numpy as np
 import pyoxigraph as ox
 
 from core.resources import sparql_query
@@ -22,7 +23,7 @@ from core.store import Store, row_text
 from core.vocab import LTC, OWL, RDF_TYPE, SCHEMA, XSD
 from registry.directory import Directory, PlaceCard, SourceInfo
 from registry.hours import Slot, describe_next, is_open, next_opening, parse_slot
-from registry.spatial import MAX_RADIUS_KM
+from registry.spatial import MAX_RADIUS_KM, haversine_km
 from registry.vocabularies import label
 
 OWL_SAME_AS = OWL + "sameAs"
@@ -140,7 +141,7 @@ class Results:
     search: Search
     hits: list[Hit]
     total: int
-    all_cards: list[tuple[PlaceCard, float | None]] = field(repr=False, default_factory=list)
+    all_cards: Sequence[tuple[PlaceCard, float | None]] = field(repr=False, default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -148,60 +149,70 @@ class Results:
 
 
 def search(directory: Directory, query: Search, now: datetime) -> Results:
-    """Places matching ``query``, nearest first (by name when no point is given)."""
+    """Places matching ``query``, nearest first (by name when no point is given).
+
+    The matches are card numbers of the directory's mapped arrays until the page is cut:
+    only the cards of the page (and of what asks for ``all_cards``) are decoded."""
+    table = directory.table
     themes = query.themes or None
     networks = query.networks or None
-    found: list[tuple[PlaceCard, float | None]]
-    indexes = (directory.index, directory.approximate_index)  # precise first at a tie
+    distances: np.ndarray | None = None
     if query.lat is not None and query.lon is not None:
-        near = heapq.merge(
-            *(
-                index.near(query.lat, query.lon, query.radius_km, themes=themes, networks=networks)
-                for index in indexes
-            ),
-            key=lambda item: item[1],
-        )
-        found = [(directory.cards[p.iri], km) for p, km in near]
+        cards, distances = table.near_cards(query.lat, query.lon, query.radius_km, themes, networks)
     elif query.bbox is not None:
-        box = query.bbox
-        points = [p for i in indexes for p in i.within(*box, themes=themes, networks=networks)]
-        found = [(directory.cards[p.iri], None) for p in points]
+        cards = table.within_cards(query.bbox, themes, networks)
     else:  # no point, no box: everywhere, by name
-        points = [
-            p
-            for index in indexes
-            for p in index.within(-90, -180, 90, 180, themes=themes, networks=networks)
-        ]
-        cards = sorted((directory.cards[p.iri] for p in points), key=_by_name)
-        found = [(card, None) for card in cards]
+        cards = table.cards_by_name(themes, networks)
+    keep = np.ones(len(cards), dtype=bool)
     if query.text:
-        wanted = {place for _, _, place in directory.names.search(query.text, limit=10**9)}
-        found = [(card, km) for card, km in found if card.iri in wanted]
+        keep &= np.isin(cards, directory.names.card_numbers(query.text))
     if query.open_now:
-        found = [(card, km) for card, km in found if card.open_at(now)]
-    found = _one_per_cluster(directory, found)
+        card_at = directory.cards.card_at
+        keep &= np.array([bool(card_at(n).open_at(now)) for n in cards.tolist()], dtype=bool)
+    cards = cards[keep]
+    if distances is not None:
+        distances = distances[keep]
+    first = table.one_per_cluster(cards)
+    if distances is not None:
+        distances = distances[np.isin(cards, first)]  # same order, duplicates gone
+    found = _Found(directory, query, first, distances)
     start = (query.page - 1) * query.per_page
     hits = [_hit(card, km, now) for card, km in found[start : start + query.per_page]]
     return Results(query, hits, len(found), found)
 
 
-def _one_per_cluster(
-    directory: Directory, found: list[tuple[PlaceCard, float | None]]
-) -> list[tuple[PlaceCard, float | None]]:
-    """One entry per physical place: the first (nearest) record of each cluster."""
-    seen: set[str] = set()
-    kept = []
-    for card, km in found:
-        members = directory.clusters.get(card.iri, (card.iri,))
-        if members[0] in seen:
-            continue
-        seen.add(members[0])
-        kept.append((card, km))
-    return kept
+class _Found(Sequence[tuple[PlaceCard, float | None]]):
+    """The matches in order, each card decoded when asked for; a distance is computed
+    again with ``haversine_km``, exactly as the spatial index's contract says."""
 
+    def __init__(
+        self, directory: Directory, query: Search, cards: np.ndarray, distances: np.ndarray | None
+    ) -> None:
+        self._card_at = directory.cards.card_at
+        self._query = query
+        self._cards = cards.tolist()
+        self._near = distances is not None
 
-def _by_name(card: PlaceCard) -> tuple[str, str]:
-    return card.name.casefold(), card.iri
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    def _item(self, number: int) -> tuple[PlaceCard, float | None]:
+        card = self._card_at(number)
+        if not self._near:
+            return card, None
+        assert self._query.lat is not None and self._query.lon is not None
+        return card, haversine_km(self._query.lat, self._query.lon, card.lat, card.lon)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[PlaceCard, float | None]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[PlaceCard, float | None]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self._item(n) for n in self._cards[index]]
+        return self._item(self._cards[index])
 
 
 def _hit(card: PlaceCard, km: float | None, now: datetime) -> Hit:

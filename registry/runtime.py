@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from flask import current_app, g, request
 
 from core.config import Settings
+from core.datafolder import DataFolder
 from core.iris import Iris
 from core.store import Store, StoreError, open_store
 from core.store.remote import RemoteStore
 from registry.clients import client_address
-from registry.directory import Directory
+from registry.directory import Directory, load_directory
 from registry.query_workers import QueryPool
 from registry.rate_limit import InFlight, TokenBuckets
 from registry.remote_queries import RemoteQueries
@@ -45,7 +46,7 @@ def snapshots() -> SnapshotHolder[Directory]:
             iris = Iris(current.base_iri)
             holder = SnapshotHolder(
                 lambda: open_store(current, writer=False),
-                build=lambda store: Directory.from_store(store, iris),
+                build=lambda store: load_directory(store, iris, DataFolder(current.data_dir)),
             )
             extensions["ltc_snapshots"] = holder
     return holder

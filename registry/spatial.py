@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
@@ -95,48 +97,165 @@ def _filter(
     return keep
 
 
-# One entry per point in a cell: (lat radians, lon radians, cos lat, lat, lon, point).
-_Entry = tuple[float, float, float, float, float, Point]
-
-
 class SpatialIndex:
-    """Places on a latitude/longitude grid, for radius and bounding-box queries."""
+    """Places on a latitude/longitude grid, for radius and bounding-box queries.
 
-    def __init__(self, points: Iterable[Point], generation: str = "") -> None:
-        self.generation = generation
-        self._rows: dict[int, dict[int, list[_Entry]]] = {}
-        count = 0
-        for point in points:
+    The points live in numpy arrays sorted by grid cell (the same arrays whether built
+    here from ``Point``s or mapped from the directory file, ``registry.directory_file``):
+    a query finds its cells' slices with a binary search, keeps the candidates within
+    the radius (or the box) with a vectorised haversine and a small margin, then
+    computes the exact distance of those few with ``math`` as ``haversine_km`` does, so
+    the answers are those of a brute-force filter to the last bit."""
+
+    def __init__(self, points: Iterable[Point] = (), generation: str = "") -> None:
+        kept = list(points)
+        for point in kept:
             _check_lat(point.lat, "a point's latitude")
             _check_lon(point.lon, "a point's longitude")
-            phi = math.radians(point.lat)
-            entry = (phi, math.radians(point.lon), math.cos(phi), point.lat, point.lon, point)
-            columns = self._rows.setdefault(_row(point.lat), {})
-            columns.setdefault(_column(point.lon) % _COLUMNS, []).append(entry)
-            count += 1
-        self._count = count
+        lat = np.array([p.lat for p in kept], dtype=np.float64)
+        lon = np.array([p.lon for p in kept], dtype=np.float64)
+        order = np.argsort(cell_keys(lat, lon), kind="stable")
+        self._setup(
+            lat[order], lon[order], cell_keys(lat, lon)[order], [kept[i] for i in order].__getitem__
+        )
+        self.generation = generation
+
+    @classmethod
+    def from_arrays(
+        cls,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        keys: np.ndarray,
+        point_at: Callable[[int], Point],
+        generation: str = "",
+    ) -> SpatialIndex:
+        """An index over arrays already sorted by ``cell_keys`` (a mapped file's);
+        ``point_at(i)`` makes the ``Point`` of row ``i``."""
+        index = cls.__new__(cls)
+        index._setup(lat, lon, keys, point_at)
+        index.generation = generation
+        return index
+
+    def _setup(
+        self, lat: np.ndarray, lon: np.ndarray, keys: np.ndarray, point_at: Callable[[int], Point]
+    ) -> None:
+        self._lat, self._lon, self._keys = lat, lon, keys
+        self._phi = np.radians(lat)
+        self._lam = np.radians(lon)
+        self._cos = np.cos(self._phi)
+        self._point_at = point_at
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._lat)
 
-    def _cells(self, rows: range, columns: Iterable[int] | None) -> Iterable[list[_Entry]]:
-        """The occupied cells of these rows and (wrapped) columns; None means all columns."""
-        wanted = None if columns is None else {c % _COLUMNS for c in columns}
+    def _candidates(self, rows: range, columns: range | None) -> np.ndarray:
+        """Row numbers of the points in these rows and (wrapped) columns; None: all."""
+        low: list[int] = []
+        high: list[int] = []
         for r in rows:
-            occupied = self._rows.get(r)
-            if not occupied:
-                continue
-            if wanted is None:
-                yield from occupied.values()
-            elif len(wanted) <= len(occupied):
-                for c in wanted:
-                    cell = occupied.get(c)
-                    if cell:
-                        yield cell
+            base = r * _COLUMNS
+            if columns is None or len(columns) >= _COLUMNS:
+                segments = [(0, _COLUMNS - 1)]
             else:
-                for c, cell in occupied.items():
-                    if c in wanted:
-                        yield cell
+                first, last = columns.start % _COLUMNS, (columns.stop - 1) % _COLUMNS
+                segments = [(first, last)] if first <= last else [(first, _COLUMNS - 1), (0, last)]
+            for a, b in segments:
+                low.append(base + a)
+                high.append(base + b + 1)
+        if not low or not len(self._keys):
+            return np.empty(0, dtype=np.int64)
+        starts = np.searchsorted(self._keys, low, side="left")
+        stops = np.searchsorted(self._keys, high, side="left")
+        pieces = [
+            np.arange(a, b) for a, b in zip(starts.tolist(), stops.tolist(), strict=True) if b > a
+        ]
+        return np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)
+
+    def _exact(self, rows: np.ndarray, phi: float, lam: float, cos_phi: float) -> list[float]:
+        """Distances of these rows from a point, computed as ``haversine_km`` does."""
+        radians, cos = math.radians, math.cos
+        found = []
+        for lat, lon in zip(self._lat[rows].tolist(), self._lon[rows].tolist(), strict=True):
+            p2 = radians(lat)
+            found.append(_distance(phi, lam, cos_phi, p2, radians(lon), cos(p2)))
+        return found
+
+    def _cap(
+        self, lat: float, lon: float, radius_km: float
+    ) -> tuple[float, float, float, range, range | None]:
+        """The query point in radians, its cosine, and the grid rows and columns a
+        radius around it can reach."""
+        lat, lon = _check_lat(lat), _check_lon(lon)
+        if not isinstance(radius_km, int | float) or not 0 < radius_km <= MAX_RADIUS_KM:
+            raise ValueError(
+                f"radius_km must be a number of kilometres greater than 0 and at most "
+                f"{MAX_RADIUS_KM:g}, not {radius_km!r}"
+            )
+        phi = math.radians(lat)
+        lam = math.radians(lon)
+        cos_phi = math.cos(phi)
+        angle = radius_km / EARTH_RADIUS_KM + _MARGIN  # angular radius
+        low, high = phi - angle, phi + angle
+        rows = range(_row(math.degrees(low)), _row(math.degrees(high)) + 1)
+        columns: range | None = None
+        if low > -math.pi / 2 and high < math.pi / 2:
+            # longitude half-width of a spherical cap of that angular radius
+            ratio = math.sin(angle) / cos_phi
+            if ratio < 1:
+                half = math.degrees(math.asin(ratio)) + math.degrees(_MARGIN)
+                if 2 * half < 360 - 2 * CELL_DEGREES:
+                    columns = range(_column(lon - half), _column(lon + half) + 1)
+        return phi, lam, cos_phi, rows, columns
+
+    def near_rows(self, lat: float, lon: float, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the places within ``radius_km`` (inclusive) and their distances, in no
+        order: what ``near`` finds, without a Python object per place. The distances are
+        numpy's; a place within a hair of the radius is decided by ``math``, as
+        ``haversine_km`` decides it."""
+        phi, lam, cos_phi, rows, columns = self._cap(lat, lon, radius_km)
+        found = self._candidates(rows, columns)
+        if not len(found):
+            return found, np.empty(0)
+        p2 = self._phi[found]
+        a = np.sin((p2 - phi) / 2) ** 2 + cos_phi * self._cos[found] * (
+            np.sin((self._lam[found] - lam) / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+        keep = km <= radius_km * (1 - 1e-9)
+        edge = np.flatnonzero((km > radius_km * (1 - 1e-9)) & (km <= radius_km * (1 + 1e-9) + 1e-9))
+        if len(edge):
+            exact = self._exact(found[edge], phi, lam, cos_phi)
+            keep[edge] = np.array(exact) <= radius_km
+        return found[keep], km[keep]
+
+    def within_rows(
+        self, south: float, west: float, north: float, east: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the places inside a box (edges included) and their distances to its
+        centre, in no order (``within`` without a Python object per place)."""
+        south, north = _check_lat(south, "south"), _check_lat(north, "north")
+        west, east = _check_lon(west, "west"), _check_lon(east, "east")
+        if south > north:
+            raise ValueError(f"south ({south}) must not be greater than north ({north})")
+        across = west > east
+        first = _column(west)
+        last = _column(east) + (_COLUMNS if across else 0)
+        columns = None if last - first + 1 >= _COLUMNS else range(first, last + 1)
+        centre_lat = (south + north) / 2
+        centre_lon = (west + east + (360 if across else 0)) / 2
+        if centre_lon > 180:
+            centre_lon -= 360
+        phi, lam = math.radians(centre_lat), math.radians(centre_lon)
+        found = self._candidates(range(_row(south), _row(north) + 1), columns)
+        lats, lons = self._lat[found], self._lon[found]
+        inside = (south <= lats) & (lats <= north)
+        inside &= ((lons >= west) | (lons <= east)) if across else ((west <= lons) & (lons <= east))
+        found = found[inside]
+        p2 = self._phi[found]
+        a = np.sin((p2 - phi) / 2) ** 2 + math.cos(phi) * self._cos[found] * (
+            np.sin((self._lam[found] - lam) / 2) ** 2
+        )
+        return found, 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
     def near(
         self,
@@ -172,15 +291,24 @@ class SpatialIndex:
                 half = math.degrees(math.asin(ratio)) + math.degrees(_MARGIN)
                 if 2 * half < 360 - 2 * CELL_DEGREES:
                     columns = range(_column(lon - half), _column(lon + half) + 1)
+        rows_found = self._candidates(rows, columns)
+        if len(rows_found):
+            p2 = self._phi[rows_found]
+            a = np.sin((p2 - phi) / 2) ** 2 + cos_phi * self._cos[rows_found] * (
+                np.sin((self._lam[rows_found] - lam) / 2) ** 2
+            )
+            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+            # vectorised functions may differ from math's in the last bits: a margin here,
+            # the exact comparison below
+            rows_found = rows_found[km <= radius_km * (1 + 1e-9) + 1e-9]
         found: list[tuple[float, str, Point]] = []
-        sin, asin, sqrt = math.sin, math.asin, math.sqrt
-        diameter = 2 * EARTH_RADIUS_KM
-        for cell in self._cells(rows, columns):
-            for p2, l2, c2, _, _, point in cell:
-                a = sin((p2 - phi) / 2) ** 2 + cos_phi * c2 * sin((l2 - lam) / 2) ** 2
-                km = diameter * asin(sqrt(min(1.0, a)))
-                if km <= radius_km and (keep is None or keep(point)):
-                    found.append((km, point.iri, point))
+        for row, km_exact in zip(
+            rows_found.tolist(), self._exact(rows_found, phi, lam, cos_phi), strict=True
+        ):
+            if km_exact <= radius_km:
+                point = self._point_at(row)
+                if keep is None or keep(point):
+                    found.append((km_exact, point.iri, point))
         found.sort(key=_by_distance)
         if limit is not None:
             found = found[:limit]
@@ -215,18 +343,30 @@ class SpatialIndex:
             centre_lon -= 360
         phi, lam = math.radians(centre_lat), math.radians(centre_lon)
         cos_phi = math.cos(phi)
+        rows_found = self._candidates(range(_row(south), _row(north) + 1), columns)
+        lats, lons = self._lat[rows_found], self._lon[rows_found]
+        inside = (south <= lats) & (lats <= north)
+        inside &= ((lons >= west) | (lons <= east)) if across else ((west <= lons) & (lons <= east))
+        rows_found = rows_found[inside]
         found: list[tuple[float, str, Point]] = []
-        for cell in self._cells(range(_row(south), _row(north) + 1), columns):
-            for p2, l2, c2, lat, lon, point in cell:
-                if not south <= lat <= north:
-                    continue
-                inside = (lon >= west or lon <= east) if across else west <= lon <= east
-                if inside and (keep is None or keep(point)):
-                    found.append((_distance(phi, lam, cos_phi, p2, l2, c2), point.iri, point))
+        for row, km in zip(
+            rows_found.tolist(), self._exact(rows_found, phi, lam, cos_phi), strict=True
+        ):
+            point = self._point_at(row)
+            if keep is None or keep(point):
+                found.append((km, point.iri, point))
         found.sort(key=_by_distance)
         if limit is not None:
             found = found[:limit]
         return [point for _, _, point in found]
+
+
+def cell_keys(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The grid cell of each point as one sortable number (row × columns + column), as
+    ``_row`` and ``_column`` tell it."""
+    rows = np.clip(np.floor((lat + 90) / CELL_DEGREES), 0, _ROWS - 1).astype(np.int64)
+    columns = np.floor((lon + 180) / CELL_DEGREES).astype(np.int64) % _COLUMNS
+    return rows * _COLUMNS + columns
 
 
 def _by_distance(item: tuple[float, str, Point]) -> tuple[float, str, float, float]:
