@@ -46,15 +46,17 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
 
 def _warm_up(app: Flask) -> None:
     """Open what the first requests would otherwise wait for: the directory of the
-    published generation (its file mapped, built first if missing) and the gazetteer
-    (nothing published yet is fine: the requests will say so). The SPARQL query workers
-    start with the first SPARQL request: an idle process costs no query worker."""
+    published generation (its file mapped, built first if missing), the SPARQL query
+    workers (a federating engine's first burst would otherwise wait for them to start,
+    and find its share of queries taken: 429) and the gazetteer (nothing published yet
+    is fine: the requests will say so)."""
     from gazetteer.lookup import default_gazetteer
-    from registry.runtime import directory
+    from registry.runtime import directory, query_pool
 
     with app.app_context():
         try:
             directory()
+            query_pool()
         except Exception as error:
             logging.getLogger("ltc.serve").warning("warm-up: %s", error)
     default_gazetteer()
