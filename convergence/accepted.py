@@ -21,6 +21,8 @@ import pyoxigraph as ox
 
 from convergence import cachefile
 from convergence.derive import StoreFacts, facts_from_merged, merged_place_rows
+from convergence.match import Prepared, PreparedKey, prepare, prepared_key
+from convergence.model import PlaceFacts
 from core.catalog import load_catalog
 from core.config import Settings
 from core.datafolder import DataFolder
@@ -102,24 +104,20 @@ class _SourceRows:
     presences: list[tuple[ox.Term, ox.Term]]  # (place, organisation)
     labels: list[dict]
     member_of: dict[str, list[ox.NamedNode]]
+    # each place row through ``match.prepare``, by ``prepared_key``: the derived graph's
+    # per-place work done once per version of the file (in the harvest's workers)
+    prepared: dict[PreparedKey, Prepared]
 
 
-_CACHE_VERSION = "2"  # bump when the rows made here change
+_CACHE_VERSION = "3"  # bump when the rows made here change
 
 
-def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _SourceRows | None:
-    data = files.accepted()
-    if not data:
-        return None
-    digest = hashlib.sha256(data)
-    digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
-    cached = cachefile.load(cache_file)
-    if isinstance(cached, _SourceRows) and cached.digest == digest.hexdigest():
-        return cached
+def _rows_of(data: bytes, digest: str, graph_iri: str) -> _SourceRows:
     graph, g = _Graph(data), ox.NamedNode(graph_iri)
-    rows = _SourceRows(
-        digest=digest.hexdigest(),
-        places=merged_place_rows(_place_rows(graph, g)),
+    places = merged_place_rows(_place_rows(graph, g))
+    return _SourceRows(
+        digest=digest,
+        places=places,
         networks=list(_network_rows(graph, g)),
         presences=[
             (place, organisation)
@@ -133,9 +131,56 @@ def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _Sourc
             for (subject, predicate), values in graph.values.items()
             if predicate == SCHEMA + "memberOf"
         },
+        prepared=_prepared(places),
     )
+
+
+def _prepared(places: dict[tuple[str, str], dict]) -> dict[PreparedKey, Prepared]:
+    """``match.prepare`` of the place each merged row makes (``facts_from_merged``)."""
+    prepared = {}
+    for (iri, graph), merged in places.items():
+        lat, lon = merged["geo"] or (None, None)
+        place = PlaceFacts(iri, graph, "", frozenset(), name=merged["name"], lat=lat, lon=lon,
+                           street=merged["street"], postcode=merged["postcode"],
+                           locality=merged["locality"])  # fmt: skip
+        prepared[prepared_key(place)] = prepare(place)
+    return prepared
+
+
+def _digest(data: bytes, graph_iri: str) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def _cache_file(folder: DataFolder, source_id: str) -> Path:
+    return folder.convergence_cache / f"rows-{source_id}.pickle"
+
+
+def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _SourceRows | None:
+    data = files.accepted()
+    if not data:
+        return None
+    digest = _digest(data, graph_iri)
+    cached = cachefile.load(cache_file)
+    if isinstance(cached, _SourceRows) and cached.digest == digest:
+        return cached
+    rows = _rows_of(data, digest, graph_iri)
     cachefile.save(cache_file, rows)
     return rows
+
+
+def remember_source(settings: Settings, source_id: str, accepted: bytes) -> None:
+    """Read what a source's new accepted statements give convergence and keep it in the
+    cache, ahead of the derived graph: the harvester calls this in the worker process
+    that prepared the source (through ``ltc.pipeline``), so that this reading, most of
+    the derived graph's work, runs on both cores while the sources are still being
+    loaded. Used only if ``accepted.nt`` ends up holding these very statements."""
+    if not accepted:
+        return
+    graph_iri = Iris(settings.base_iri).source_graph(source_id)
+    rows = _rows_of(accepted, _digest(accepted, graph_iri), graph_iri)
+    cachefile.save(_cache_file(DataFolder(settings.data_dir), source_id), rows)
 
 
 def read_accepted(
@@ -150,8 +195,7 @@ def read_accepted(
     folder = DataFolder(settings.data_dir)
     for source_id in known_sources(folder):
         files = SourceFiles(folder, source_id)
-        cache_file = folder.convergence_cache / f"rows-{source_id}.pickle"
-        rows = _source_rows(files, iris.source_graph(source_id), cache_file)
+        rows = _source_rows(files, iris.source_graph(source_id), _cache_file(folder, source_id))
         if rows is not None:
             by_source[source_id] = rows
     member_of: dict[str, list[ox.Term]] = defaultdict(list)
@@ -160,6 +204,7 @@ def read_accepted(
             member_of[subject] += networks
     meeting_rows: list[dict] = []
     merged_places: dict[tuple[str, str], dict] = {}
+    prepared: dict[PreparedKey, Prepared] = {}
     for source_id, rows in by_source.items():
         g = ox.NamedNode(iris.source_graph(source_id))
         if publishers.get(source_id):
@@ -179,7 +224,10 @@ def read_accepted(
                 meeting_rows.append({**row, "network": network} if network is not None else row)
         meeting_rows += rows.labels
         merged_places.update(rows.places)
-    return facts_from_merged(meeting_rows, merged_places, iris)
+        prepared.update(rows.prepared)
+    facts = facts_from_merged(meeting_rows, merged_places, iris)
+    facts.prepared = prepared
+    return facts
 
 
 def _network_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:

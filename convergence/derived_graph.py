@@ -78,7 +78,14 @@ def derive_graph(settings: Settings) -> bytes:
         scores_file = DataFolder(settings.data_dir).convergence_cache / "scores.pickle"
         kept = cachefile.load(scores_file)
         scores = ScoreCache(kept if isinstance(kept, dict) else None)
-        result = result_from_facts(facts, curation, settings.convergence_max_km, scores)
+        result = result_from_facts(
+            facts,
+            curation,
+            settings.convergence_max_km,
+            scores,
+            # the harvest's worker processes are done by now: their cores score pairs
+            processes=settings.harvest_workers,
+        )
         cachefile.save(scores_file, scores.used)
         return derived_ntriples(result, iris)
     finally:

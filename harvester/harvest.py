@@ -102,6 +102,10 @@ class Outcome:
         return self.status in (FAILED, HELD)
 
 
+# Given a source's new accepted statements (N-Triples) in the process that prepared it.
+AfterPrepare = Callable[[Settings, str, bytes], None]
+
+
 @dataclass
 class _Run:
     settings: Settings
@@ -110,6 +114,7 @@ class _Run:
     progress: Progress
     now: Callable[[], datetime]
     accept_shrink: set[str] = field(default_factory=set)
+    after_prepare: AfterPrepare | None = None
 
 
 def _now() -> datetime:
@@ -459,11 +464,18 @@ def harvest_sources(
     accept_shrink: set[str] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _now,
+    after_prepare: AfterPrepare | None = None,
 ) -> list[Outcome]:
     """Harvest the catalog's sources (or ``only`` these) into ``store`` (a writer handle):
     remove the data of sources no longer in the catalog, then fetch, validate and load
     each enabled source. Repairing an interrupted run first (``repair``) and publishing
-    are the caller's part."""
+    are the caller's part.
+
+    ``after_prepare`` (a module-level function: it is sent to the worker processes) is
+    called with each source's new accepted statements, before they are loaded, in the
+    process that prepared them: what another layer reads from them is then computed on
+    every core while the writer loads. It may only prepare (caches): the statements
+    are not loaded yet and may never be. Its errors are logged and ignored."""
     catalog = load_catalog(settings)
     by_id = {s.id: s for s in catalog}
     unknown = sorted(set(only or ()) - set(by_id))
@@ -472,7 +484,9 @@ def harvest_sources(
     disabled = disabled_sources(settings.data_dir)
     selected = [by_id[i] for i in only] if only else catalog
     iris = Iris(settings.base_iri)
-    run = _Run(settings, store, iris, progress or Progress(), now, set(accept_shrink or ()))
+    run = _Run(
+        settings, store, iris, progress or Progress(), now, set(accept_shrink or ()), after_prepare
+    )
     for source_id in known_sources(settings.data_dir):
         if source_id not in by_id:
             remove_source_data(store, settings, iris, source_id)
@@ -543,12 +557,31 @@ def _init_worker(queue) -> None:
         os.nice(WORKER_NICENESS)
 
 
-def _prepare_in_worker(settings: Settings, source: Source, accept_shrink: frozenset) -> Prepared:
+def _run_after_prepare(
+    settings: Settings, source: Source, prepared: Prepared, after: AfterPrepare | None
+) -> None:
+    if after is None or not prepared.record.loaded:
+        return
+    started = time.monotonic()
+    try:
+        after(settings, source.id, prepared.accepted)
+    except Exception:  # only a head start for another layer: the harvest goes on
+        log.warning("source=%s after_prepare failed", source.id, exc_info=True)
+    prepared.outcome.timings["after_prepare"] = time.monotonic() - started
+
+
+def _prepare_in_worker(
+    settings: Settings, source: Source, accept_shrink: frozenset, after: AfterPrepare | None
+) -> Prepared:
     # A feed is millions of short-lived, acyclic objects: the cyclic collector's full
     # passes over them cost up to a fifth of the time and free nothing until the end.
     gc.disable()
     try:
-        return prepare_source(settings, source, accept_shrink, _QueueProgress(_events, source.id))
+        prepared = prepare_source(
+            settings, source, accept_shrink, _QueueProgress(_events, source.id)
+        )
+        _run_after_prepare(settings, source, prepared, after)
+        return prepared
     finally:
         gc.enable()
         gc.collect()
@@ -564,10 +597,14 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
         for source in sources:
             run.progress.start(source)
             prepared = prepare_source(run.settings, source, accept, run.progress)
+            _run_after_prepare(run.settings, source, prepared, run.after_prepare)
             outcomes.append(commit_source(run, source, prepared))
         return outcomes
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["harvester.harvest"])  # workers start without imports
+    preload = ["harvester.harvest"]
+    if run.after_prepare is not None:
+        preload.append(run.after_prepare.__module__)
+    context.set_forkserver_preload(preload)  # workers start without imports
     queue = context.Queue()
     by_id = {s.id: s for s in sources}
     relay = threading.Thread(target=_relay, args=(queue, run.progress, by_id), daemon=True)
@@ -583,7 +620,10 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
             initargs=(queue,),
             max_tasks_per_child=1,
         ) as pool:
-            futures = {pool.submit(_prepare_in_worker, run.settings, s, accept): s for s in sources}
+            futures = {
+                pool.submit(_prepare_in_worker, run.settings, s, accept, run.after_prepare): s
+                for s in sources
+            }
             for future in as_completed(futures):
                 source = futures[future]
                 outcomes_by_id[source.id] = commit_source(run, source, future.result())

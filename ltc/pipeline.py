@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from convergence.accepted import remember_source
 from convergence.derived_graph import repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
@@ -91,6 +92,7 @@ def harvest(
             only=only,
             accept_shrink=accept_shrink,
             progress=progress,
+            after_prepare=remember_source if derive else None,
             **options,
         )
         store.publish()  # the sources' new data is served at once…
