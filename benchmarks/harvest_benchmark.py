@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import socket
 import statistics
@@ -73,10 +72,10 @@ def serve(folder: Path) -> Iterator[tuple[str, int]]:
         server.wait()
 
 
-class MemorySampler:
-    """Peak resident memory of this process and of every process it starts (the
-    harvest's workers are grandchildren, under the forkserver), sampled from /proc
-    every 0.1 s: each process's peak, and the peak of their sum at one moment."""
+class ProcessSampler:
+    """Peak memory of every process this one starts (the harvest's workers are
+    grandchildren, under the forkserver), sampled from /proc every 0.1 s: each
+    process's peak RSS, and the peak of their summed PSS."""
 
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
@@ -85,7 +84,7 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self) -> ProcessSampler:
         self._thread.start()
         return self
 
@@ -97,7 +96,7 @@ class MemorySampler:
         while not self._stop.wait(0.1):
             total = 0
             for pid, name, rss in self._descendants():
-                total += rss
+                total += _pss(pid)
                 if rss > self.peaks.get(pid, ("", 0))[1]:
                     self.peaks[pid] = (name, rss)
             self.peak_sum = max(self.peak_sum, total)
@@ -134,36 +133,40 @@ class MemorySampler:
         return f"{len(self.peaks)} processes; largest peaks (MB): {listed}"
 
 
-class DerivedTimer(logging.Handler):
-    """The derived graph's seconds, from the line ``convergence.derived_graph`` logs."""
+def _pss(pid: int) -> int:
+    """Proportional set size (kB): shared pages divided among the processes sharing
+    them, so that a sum over processes counts each page once."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
 
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.seconds = 0.0
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("derived graph:"):
-            self.seconds = float(record.args[-1])
+def publications(settings, since: float) -> list[float]:
+    """Seconds from ``since`` (``time.time()``) to each publication of the store made
+    since then: when each snapshot was written."""
+    from core.datafolder import DataFolder
+
+    folder = DataFolder(settings.data_dir).snapshots
+    times = sorted(path.stat().st_mtime for path in folder.iterdir() if path.is_dir())
+    return [moment - since for moment in times if moment >= since]
 
 
 def timed_harvest(settings, label: str) -> tuple[float, float, list[Outcome]]:
-    """``ltc harvest``'s work (sources, then the derived graph): seconds up to the
-    publication of the derived graph, and of those the derived graph's own."""
-    timer = DerivedTimer()
-    logger = logging.getLogger("ltc.convergence")
-    logger.addHandler(timer)
-    logger.setLevel(logging.INFO)
+    """``ltc harvest``'s work (sources, then the derived graph): seconds up to its end
+    (the publication of the derived graph, when it changed), and up to the publication
+    of the sources' data."""
+    since = time.time()
     started = time.perf_counter()
-    try:
-        outcomes = harvest(settings)
-    finally:
-        logger.removeHandler(timer)
+    outcomes = harvest(settings)
     seconds = time.perf_counter() - started
+    published = (publications(settings, since) or [seconds])[0]
     statuses = {o.status for o in outcomes}
     accepted = sum(o.accepted for o in outcomes)
     revalidated = sum(o.revalidated for o in outcomes)
     print(
-        f"  {label:<34} {seconds:7.1f} s   (derived graph {timer.seconds:.1f} s of it)  "
+        f"  {label:<34} {seconds:7.1f} s   (sources published after {published:.1f} s)  "
         f"statuses {sorted(statuses)}  accepted {accepted}  revalidated {revalidated}",
         flush=True,
     )
@@ -174,38 +177,63 @@ def timed_harvest(settings, label: str) -> tuple[float, float, list[Outcome]]:
     if stages:
         where = ", ".join(f"{stage} {spent:.1f}" for stage, spent in stages.items())
         print(f"  {'':<34} seconds per stage, summed over feeds: {where}", flush=True)
-    return seconds, timer.seconds, outcomes
+    return seconds, published, outcomes
 
 
-BASELINE_SCRIPT = """
-import json, logging, sys, time
+COLD_SCRIPT = """
+import json, sys, time
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from core.config import load_settings
 from ltc import pipeline
 settings = load_settings(overrides=json.loads(sys.argv[2]), environ={})
-started = time.perf_counter()
-pipeline.harvest(settings, derive=False)
-sources = time.perf_counter() - started
-with pipeline.open_store(settings, writer=True) as store:
-    if pipeline.update_derived_graph(store, settings, force=True):
-        store.publish()
-print(json.dumps({"sources": sources, "total": time.perf_counter() - started,
-                  "code": pipeline.__file__}))
+since, started = time.time(), time.perf_counter()
+outcomes = pipeline.harvest(settings)
+total = time.perf_counter() - started
+snapshots = Path(settings.data_dir) / "snapshots"
+published = sorted(p.stat().st_mtime - since for p in snapshots.iterdir() if p.is_dir())
+stages = {}
+for outcome in outcomes:
+    for stage, spent in outcome.timings.items():
+        stages[stage] = stages.get(stage, 0.0) + spent
+def cpu(pid):  # user and system seconds, with those of the children it waited for
+    text = open(f"/proc/{pid}/stat").read()
+    return sum(int(v) for v in text[text.rindex(")") + 2:].split()[11:15]) / TICKS
+import multiprocessing.forkserver as forkserver, os
+TICKS = os.sysconf("SC_CLK_TCK")
+time.sleep(1)  # the last worker ends and the forkserver, which started it, waits for it
+server = forkserver._forkserver._forkserver_pid
+used = cpu(os.getpid()) + (cpu(server) if server else 0.0)
+print(json.dumps({"sources": published[0] if published else total, "total": total,
+                  "stages": stages, "code": pipeline.__file__, "cpu": used}))
 """
 
+HERE = Path(__file__).resolve().parents[1]
 
-def baseline_harvest(code: Path, overrides: dict) -> dict:
-    """The cold harvest, then the derived graph, by the code in ``code`` (another
-    version, e.g. main's) in a process of its own, on the same feeds."""
-    command = [sys.executable, "-c", BASELINE_SCRIPT, str(code), json.dumps(overrides)]
-    environment = {**os.environ, "PYTHONPATH": str(code)}  # the forkserver's workers too
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
+
+def cold_harvest(code: Path, overrides: dict, label: str, exclude: set[int]) -> dict:
+    """``ltc harvest`` on an empty data folder (sources, then the derived graph) by the
+    code in ``code`` (this checkout, or another version such as main's), in a process
+    of its own, every process it starts sampled. Its CPU time (its own and its
+    workers', counted by the forkserver that waited for them) depends much less on what
+    else the shared machine runs than its wall time."""
+    command = [sys.executable, "-c", COLD_SCRIPT, str(code), json.dumps(overrides)]
+    # from there, and first on the path: the forkserver's workers import it too
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    with ProcessSampler(exclude) as sampler:
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=code)
+    if done.returncode:
+        raise RuntimeError(f"the cold harvest failed:\n{done.stderr[-3000:]}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures.update(rss=sampler.largest_mb(), rss_sum=sampler.peak_sum)
     print(
-        f"  {'baseline: cold harvest':<34} {figures['total']:7.1f} s   (sources published "
-        f"after {figures['sources']:.1f} s; code {figures['code']})",
+        f"  {label:<34} {figures['total']:7.1f} s   (sources published after "
+        f"{figures['sources']:.1f} s; {figures['cpu']:.0f} s of CPU; {figures['code']})",
         flush=True,
     )
+    where = ", ".join(f"{stage} {spent:.1f}" for stage, spent in figures["stages"].items())
+    print(f"  {'':<34} seconds per stage, summed over feeds: {where}", flush=True)
+    print(f"  {'':<34} memory: {sampler.summary()}", flush=True)
     return figures
 
 
@@ -307,61 +335,75 @@ def main() -> None:
                     "max_feed_bytes": 512 * 1024 * 1024,
                 }
 
-            baselines = []
-            cold_runs, published_runs = [], []
+            baselines, ours = [], []
             for run in range(args.runs):
                 if args.baseline_code:
-                    baselines.append(baseline_harvest(args.baseline_code, overrides(f"base-{run}")))
-                settings = load_settings(overrides=overrides(f"data-{run}"), environ={})
-                with MemorySampler(exclude={server_pid}) as memory:
-                    seconds, derived, _ = timed_harvest(settings, f"cold harvest (run {run + 1})")
-                cold_runs.append(seconds)
-                published_runs.append(seconds - derived)
-                print(f"  {'':<34} memory: {memory.summary()}", flush=True)
-            cold = statistics.median(cold_runs)
-            published = statistics.median(published_runs)
+                    baselines.append(
+                        cold_harvest(
+                            args.baseline_code,
+                            overrides(f"base-{run}"),
+                            f"baseline: cold harvest (run {run + 1})",
+                            {server_pid},
+                        )
+                    )
+                ours.append(
+                    cold_harvest(
+                        HERE,
+                        overrides(f"data-{run}"),
+                        f"cold harvest (run {run + 1})",
+                        {server_pid},
+                    )
+                )
+            settings = load_settings(overrides=overrides(f"data-{args.runs - 1}"), environ={})
             floor = load_floor(settings, folder)
             unchanged, _, _ = timed_harvest(settings, "re-harvest, nothing changed")
             generate(feeds, args.places, args.feeds, url, changed_feed=0, changed_share=0.01)
-            changed, changed_derived, _ = timed_harvest(
+            changed, changed_published, _ = timed_harvest(
                 settings, "re-harvest, 1% of one feed changed"
             )
             naive_seconds, naive_statements = naive(folder, sources, args.naive_share)
             naive_full = naive_seconds * total / naive_statements
 
-    def beside(ours: float, key: str) -> str:
+    def median(runs: list[dict], key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    def beside(key: str) -> str:
         if not baselines:
             return ""
-        theirs = statistics.median(b[key] for b in baselines)
-        return f"{theirs:>9.1f}s {theirs / ours:>6.2f}x"
+        theirs = median(baselines, key)
+        return f"{theirs:>9.1f}  {theirs / median(ours, key):>6.2f}x"
 
     print()
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
-    print(f"{'measure':<46} {'ours':>10} {'target':>12} {'baseline':>10} {'gain':>7}")
+    print(f"{'measure (medians)':<46} {'ours':>10} {'target':>12} {'baseline':>10} {'gain':>7}")
+    cold = median(ours, "total")
     print(
-        f"{'cold harvest incl. derived graph (median)':<46} {cold:>9.1f}s {'<= 60 s':>12} "
-        f"{beside(cold, 'total')}"
+        f"{'cold harvest incl. derived graph (s)':<46} {cold:>10.1f} {'<= 60':>12} "
+        + beside("total")
     )
     print(
-        f"{'  of which: sources published after':<46} {published:>9.1f}s {'':>12} "
-        f"{beside(published, 'sources')}"
+        f"{'  of which: sources published after (s)':<46} {median(ours, 'sources'):>10.1f} "
+        f"{'':>12} {beside('sources')}"
     )
-    print(f"{'floor: the same statements bulk-loaded alone':<46} {floor:>9.1f}s")
     print(
-        f"{'peak RSS of any one process (cold harvest)':<46} "
-        f"{memory.largest_mb():>8.0f}MB {'<= 2048 MB':>12}"
+        f"{'  CPU time of all its processes (s)':<46} {median(ours, 'cpu'):>10.1f} {'':>12} "
+        f"{beside('cpu')}"
     )
-    print(f"{'peak RSS of all its processes at once':<46} {memory.peak_sum / 1024:>8.0f}MB")
-    print(f"{'re-harvest, nothing changed':<46} {unchanged:>9.1f}s {'<= 3 s':>12}")
     print(
-        f"{'re-harvest, 1% of one feed changed, incl. derived':<46} {changed:>9.1f}s "
-        f"{'<= 10 s':>12}"
+        f"{'peak RSS of any one of its processes (MB)':<46} {median(ours, 'rss'):>10.0f} "
+        f"{'<= 2048':>12} {beside('rss')}"
     )
-    print(f"{'  of which the derived graph':<46} {changed_derived:>9.1f}s")
     print(
-        f"{'naive way (extrapolated from ' + format(args.naive_share, '.0%') + ')':<46} "
-        f"{naive_full:>9.1f}s"
+        f"{'peak PSS of all its processes at once (MB)':<46} "
+        f"{median(ours, 'rss_sum') / 1024:>10.0f} {'<= 2048':>12} "
+        + (f"{median(baselines, 'rss_sum') / 1024:>9.0f}" if baselines else "")
     )
+    print(f"{'floor: the statements bulk-loaded alone (s)':<46} {floor:>10.1f}")
+    print(f"{'re-harvest, nothing changed (s)':<46} {unchanged:>10.1f} {'<= 3':>12}")
+    print(f"{'re-harvest, 1% of one feed, incl. derived (s)':<46} {changed:>10.1f} {'<= 10':>12}")
+    print(f"{'  of which: sources published after (s)':<46} {changed_published:>10.1f}")
+    naive_label = f"naive way, extrapolated from {args.naive_share:.0%} (s)"
+    print(f"{naive_label:<46} {naive_full:>10.1f}")
     print(f"{'naive / ours':<46} {naive_full / cold:>9.1f}x {'>= 2.5x':>12}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,32 +170,55 @@ def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _Sourc
     return rows
 
 
-def remember_source(settings: Settings, source_id: str, accepted: bytes) -> None:
+def remember_source(settings: Settings, source_id: str, accepted: bytes) -> str:
     """Read what a source's new accepted statements give convergence and keep it in the
     cache, ahead of the derived graph: the harvester calls this in the worker process
     that prepared the source (through ``ltc.pipeline``), so that this reading, most of
     the derived graph's work, runs on both cores while the sources are still being
-    loaded. Used only if ``accepted.nt`` ends up holding these very statements."""
+    loaded. Used only if ``accepted.nt`` ends up holding these very statements.
+    Returns their digest (``read_accepted``'s ``expected``)."""
     if not accepted:
-        return
+        return ""
     graph_iri = Iris(settings.base_iri).source_graph(source_id)
     rows = _rows_of(accepted, _digest(accepted, graph_iri), graph_iri)
     cachefile.save(_cache_file(DataFolder(settings.data_dir), source_id), rows)
+    return rows.digest
+
+
+class NotAhead(Exception):
+    """The cache does not hold the version of a source's statements it was told of."""
 
 
 def read_accepted(
-    settings: Settings, iris: Iris, publishers: dict[str, str] | None = None
+    settings: Settings,
+    iris: Iris,
+    publishers: dict[str, str] | None = None,
+    expected: Mapping[str, str] | None = None,
 ) -> StoreFacts:
     """The facts ``convergence.derive.read_store`` reads, from the files of every source
     the harvester holds; ``publishers`` (source id → network IRI) defaults to the
-    catalog's."""
+    catalog's. ``expected``: sources whose new statements are not in their files yet,
+    with the digest ``remember_source`` gave them: read from the cache only (NotAhead
+    if it holds another version). ``digests`` of the facts say which versions they
+    come from."""
     if publishers is None:
         publishers = {source.id: source.network for source in load_catalog(settings)}
+    expected = expected or {}
     by_source: dict[str, _SourceRows] = {}
+    digests: dict[str, str] = {}
     folder = DataFolder(settings.data_dir)
     for source_id in known_sources(folder):
-        files = SourceFiles(folder, source_id)
-        rows = _source_rows(files, iris.source_graph(source_id), _cache_file(folder, source_id))
+        cache_file = _cache_file(folder, source_id)
+        if source_id in expected:
+            rows = cachefile.load(cache_file) if expected[source_id] else None
+            if expected[source_id] and (
+                not isinstance(rows, _SourceRows) or rows.digest != expected[source_id]
+            ):
+                raise NotAhead(source_id)
+        else:
+            files = SourceFiles(folder, source_id)
+            rows = _source_rows(files, iris.source_graph(source_id), cache_file)
+        digests[source_id] = rows.digest if rows is not None else ""
         if rows is not None:
             by_source[source_id] = rows
     member_of: dict[str, list[ox.Term]] = defaultdict(list)
@@ -226,8 +249,18 @@ def read_accepted(
         merged_places.update(rows.places)
         prepared.update(rows.prepared)
     facts = facts_from_merged(meeting_rows, merged_places, iris)
-    facts.prepared = prepared
+    facts.prepared, facts.digests = prepared, digests
     return facts
+
+
+def accepted_digests(settings: Settings, iris: Iris) -> dict[str, str]:
+    """The digest of each source's accepted statements as its file holds them now."""
+    folder = DataFolder(settings.data_dir)
+    digests = {}
+    for source_id in known_sources(folder):
+        data = SourceFiles(folder, source_id).accepted()
+        digests[source_id] = _digest(data, iris.source_graph(source_id)) if data else ""
+    return digests
 
 
 def _network_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:

@@ -58,6 +58,8 @@ class StoreFacts:
     network_names: dict[str, str]
     # places already through ``match.prepare`` (by ``prepared_key``): a head start
     prepared: dict[PreparedKey, Prepared] = field(default_factory=dict)
+    # read from the harvester's files: the digest of each source's version of them
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def _smallest(current: str, new: str) -> str:

@@ -21,9 +21,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -102,8 +103,34 @@ class Outcome:
         return self.status in (FAILED, HELD)
 
 
-# Given a source's new accepted statements (N-Triples) in the process that prepared it.
-AfterPrepare = Callable[[Settings, str, bytes], None]
+@dataclass
+class HeadStart:
+    """Another layer's work on the sources' new accepted statements, done beside the
+    harvest rather than after it. Both are module-level functions (they are sent to
+    the worker processes); their errors are logged and ignored: it is only a head start.
+
+    ``per_source(settings, source_id, accepted)`` runs in the process that prepared a
+    source, before its statements are loaded (they may never be: it may only prepare,
+    e.g. caches); what it returns (picklable, not None) is kept. ``after_all(settings,
+    noted)`` runs in a worker once every source is prepared, while the writer loads
+    the last ones, given ``per_source``'s results for the sources this run loads;
+    ``collect()`` waits for what it returns (None if it failed or did not run: it
+    runs only with several workers, when the run loads some source, and only if
+    ``per_source`` succeeded for each)."""
+
+    per_source: Callable[[Settings, str, bytes], Any]
+    after_all: Callable[[Settings, dict[str, Any]], Any] | None = None
+    _pending: Future | None = field(default=None, repr=False)
+
+    def collect(self) -> Any:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        try:
+            return pending.result()
+        except Exception:
+            log.warning("head start after every source failed", exc_info=True)
+            return None
 
 
 @dataclass
@@ -114,7 +141,7 @@ class _Run:
     progress: Progress
     now: Callable[[], datetime]
     accept_shrink: set[str] = field(default_factory=set)
-    after_prepare: AfterPrepare | None = None
+    head_start: HeadStart | None = None
 
 
 def _now() -> datetime:
@@ -329,6 +356,7 @@ class Prepared:
     state: SourceState
     accepted: bytes = b""
     stored_report: bytes = b""  # the report as the store keeps it (``without_info``)
+    noted: Any = None  # what ``HeadStart.per_source`` returned
 
 
 def prepare_source(
@@ -464,18 +492,14 @@ def harvest_sources(
     accept_shrink: set[str] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _now,
-    after_prepare: AfterPrepare | None = None,
+    head_start: HeadStart | None = None,
 ) -> list[Outcome]:
     """Harvest the catalog's sources (or ``only`` these) into ``store`` (a writer handle):
     remove the data of sources no longer in the catalog, then fetch, validate and load
     each enabled source. Repairing an interrupted run first (``repair``) and publishing
     are the caller's part.
 
-    ``after_prepare`` (a module-level function: it is sent to the worker processes) is
-    called with each source's new accepted statements, before they are loaded, in the
-    process that prepared them: what another layer reads from them is then computed on
-    every core while the writer loads. It may only prepare (caches): the statements
-    are not loaded yet and may never be. Its errors are logged and ignored."""
+    ``head_start``: work of another layer done beside the harvest (see ``HeadStart``)."""
     catalog = load_catalog(settings)
     by_id = {s.id: s for s in catalog}
     unknown = sorted(set(only or ()) - set(by_id))
@@ -485,7 +509,7 @@ def harvest_sources(
     selected = [by_id[i] for i in only] if only else catalog
     iris = Iris(settings.base_iri)
     run = _Run(
-        settings, store, iris, progress or Progress(), now, set(accept_shrink or ()), after_prepare
+        settings, store, iris, progress or Progress(), now, set(accept_shrink or ()), head_start
     )
     for source_id in known_sources(settings.data_dir):
         if source_id not in by_id:
@@ -557,21 +581,24 @@ def _init_worker(queue) -> None:
         os.nice(WORKER_NICENESS)
 
 
-def _run_after_prepare(
-    settings: Settings, source: Source, prepared: Prepared, after: AfterPrepare | None
+PerSource = Callable[[Settings, str, bytes], Any]
+
+
+def _run_head_start(
+    settings: Settings, source: Source, prepared: Prepared, per_source: PerSource | None
 ) -> None:
-    if after is None or not prepared.record.loaded:
+    if per_source is None or not prepared.record.loaded:
         return
     started = time.monotonic()
     try:
-        after(settings, source.id, prepared.accepted)
+        prepared.noted = per_source(settings, source.id, prepared.accepted)
     except Exception:  # only a head start for another layer: the harvest goes on
-        log.warning("source=%s after_prepare failed", source.id, exc_info=True)
-    prepared.outcome.timings["after_prepare"] = time.monotonic() - started
+        log.warning("source=%s head start failed", source.id, exc_info=True)
+    prepared.outcome.timings["head start"] = time.monotonic() - started
 
 
 def _prepare_in_worker(
-    settings: Settings, source: Source, accept_shrink: frozenset, after: AfterPrepare | None
+    settings: Settings, source: Source, accept_shrink: frozenset, per_source: PerSource | None
 ) -> Prepared:
     # A feed is millions of short-lived, acyclic objects: the cyclic collector's full
     # passes over them cost up to a fifth of the time and free nothing until the end.
@@ -580,7 +607,7 @@ def _prepare_in_worker(
         prepared = prepare_source(
             settings, source, accept_shrink, _QueueProgress(_events, source.id)
         )
-        _run_after_prepare(settings, source, prepared, after)
+        _run_head_start(settings, source, prepared, per_source)
         return prepared
     finally:
         gc.enable()
@@ -597,42 +624,96 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
         for source in sources:
             run.progress.start(source)
             prepared = prepare_source(run.settings, source, accept, run.progress)
-            _run_after_prepare(run.settings, source, prepared, run.after_prepare)
+            per_source = run.head_start.per_source if run.head_start else None
+            _run_head_start(run.settings, source, prepared, per_source)
             outcomes.append(commit_source(run, source, prepared))
         return outcomes
     context = multiprocessing.get_context("forkserver")
     preload = ["harvester.harvest"]
-    if run.after_prepare is not None:
-        preload.append(run.after_prepare.__module__)
+    if run.head_start is not None:
+        preload.append(run.head_start.per_source.__module__)
     context.set_forkserver_preload(preload)  # workers start without imports
     queue = context.Queue()
     by_id = {s.id: s for s in sources}
     relay = threading.Thread(target=_relay, args=(queue, run.progress, by_id), daemon=True)
     relay.start()
     outcomes_by_id: dict[str, Outcome] = {}
+    # One process per source: each feed's memory budget is measured from a fresh
+    # process, and what a big feed took is given back to the system at once.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(queue,),
+        max_tasks_per_child=1,
+    )
+    head_start = run.head_start
+    per_source = head_start.per_source if head_start else None
+    # the head start's worker goes on after this returns: the caller collects it
+    keep_running = False
     try:
-        # One process per source: each feed's memory budget is measured from a fresh
-        # process, and what a big feed took is given back to the system at once.
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(queue,),
-            max_tasks_per_child=1,
-        ) as pool:
-            futures = {
-                pool.submit(_prepare_in_worker, run.settings, s, accept, run.after_prepare): s
-                for s in sources
-            }
-            for future in as_completed(futures):
-                source = futures[future]
-                outcomes_by_id[source.id] = commit_source(run, source, future.result())
+        futures = {
+            pool.submit(_prepare_in_worker, run.settings, s, accept, per_source): s for s in sources
+        }
+        starter = None
+        if head_start is not None and head_start.after_all is not None:
+            starter = threading.Thread(
+                target=_start_after_all, args=(pool, run.settings, head_start, futures)
+            )
+            starter.start()
+        for future in as_completed(futures):
+            source = futures[future]
+            outcomes_by_id[source.id] = commit_source(run, source, future.result())
+        if starter is not None:
+            starter.join()
+            keep_running = head_start is not None and head_start._pending is not None
     finally:
+        pool.shutdown(wait=not keep_running)
         queue.put(None)
         relay.join(timeout=5)
         queue.close()
         queue.join_thread()
     return [outcomes_by_id[s.id] for s in sources]
+
+
+def _start_after_all(
+    pool: ProcessPoolExecutor,
+    settings: Settings,
+    head_start: HeadStart,
+    futures: dict[Future, Source],
+) -> None:
+    """Once every source is prepared, hand ``after_all`` to a free worker (the writer
+    is still loading the last sources), if every loaded source was noted."""
+    wait(futures)
+    noted: dict[str, Any] = {}
+    for future, source in futures.items():
+        if future.exception() is not None:
+            return
+        prepared = future.result()
+        if prepared.record.loaded:
+            if prepared.noted is None:
+                return
+            noted[source.id] = prepared.noted
+    if not noted:  # nothing new to work on
+        return
+    with contextlib.suppress(RuntimeError):  # the pool shut down: the harvest failed
+        head_start._pending = pool.submit(
+            _after_all_in_worker, head_start.after_all, settings, noted
+        )
+
+
+def _after_all_in_worker(
+    after_all: Callable[[Settings, dict[str, Any]], Any], settings: Settings, noted: dict
+) -> Any:
+    with contextlib.suppress(OSError):
+        os.nice(-WORKER_NICENESS)  # now the harvest's critical path, beside the writer
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return after_all(settings, noted)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _relay(queue, progress: Progress, sources: dict[str, Source]) -> None:

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from convergence.accepted import remember_source
-from convergence.derived_graph import repair_derived_graph, update_derived_graph
+from convergence.derived_graph import derive_ahead, repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
 from core.iris import Iris
 from core.migration import upgrade
 from core.store import Store, StoreError, open_store
 from harvester.harvest import (
+    HeadStart,
     Outcome,
     Progress,
     harvest_sources,
@@ -84,6 +85,9 @@ def harvest(
     changed."""
     options = {"now": now} if now is not None else {}
     upgrade(settings.data_dir)
+    # convergence reads each source in the worker that prepared it, and computes the
+    # derived graph while the last sources are loaded
+    head_start = HeadStart(remember_source, derive_ahead) if derive else None
     with open_store(settings, writer=True) as store:
         repair_interrupted(store, settings)
         outcomes = harvest_sources(
@@ -92,11 +96,12 @@ def harvest(
             only=only,
             accept_shrink=accept_shrink,
             progress=progress,
-            after_prepare=remember_source if derive else None,
+            head_start=head_start,
             **options,
         )
         store.publish()  # the sources' new data is served at once…
-        if derive and update_derived_graph(store, settings):
+        ahead = head_start.collect() if head_start else None
+        if derive and update_derived_graph(store, settings, ahead=ahead):
             store.publish()  # …and what the registry derives from it follows
     upgrade(settings.data_dir)  # a new folder is marked with the current layout
     return outcomes

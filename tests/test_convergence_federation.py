@@ -296,9 +296,10 @@ def test_a_bad_curation_file_is_a_clear_command_error(settings, monkeypatch, tmp
     assert "[[rejete]] n° 1" in done.output
 
 
-def test_the_harvest_head_start_gives_the_graph_computed_from_nothing(tmp_path_factory):
-    """Each source's convergence rows are read by the worker that prepared it, before
-    the load; the derived graph in the store must be the one computed afresh."""
+def test_the_harvest_head_start_gives_the_graph_computed_from_nothing(tmp_path_factory, caplog):
+    """Each source's convergence rows are read by the worker that prepared it, and the
+    derived graph computed while the last sources are loaded: the graph in the store
+    must be the one computed afresh."""
     import shutil
 
     from core.datafolder import DataFolder
@@ -307,7 +308,9 @@ def test_the_harvest_head_start_gives_the_graph_computed_from_nothing(tmp_path_f
         overrides={"data_dir": tmp_path_factory.mktemp("head-start"), "harvest_workers": 2},
         environ={},
     )
-    harvest(settings)
+    with caplog.at_level("INFO", logger="ltc.convergence"):
+        harvest(settings)
+    assert "derived graph: computed beside the harvest" in caplog.text
     with open_store(settings, writer=False) as opened:
         stored = opened.graph_ntriples(IRIS.derived_graph)
     shutil.rmtree(DataFolder(settings.data_dir).convergence_cache)
