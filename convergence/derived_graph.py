@@ -44,7 +44,8 @@ def derive_ahead(settings: Settings, noted: dict[str, str]) -> DerivedAhead | No
     harvest runs this in a worker once every source is prepared, while it loads the
     last ones (``harvester.harvest.HeadStart``)."""
     try:
-        ntriples, digests = _derive(settings, noted)
+        # one process: beside the writer's loads, a second one would only add memory
+        ntriples, digests = _derive(settings, noted, processes=1)
     except NotAhead as missing:
         log.info("derived graph: no head start (%s was not read ahead)", missing)
         return None
@@ -97,11 +98,11 @@ def derive_graph(settings: Settings) -> bytes:
     the harvester's files (``convergence.accepted``): the same facts as the store's
     source graphs, several times faster to read. What an unchanged source gives, and
     the scores of pairs of unchanged places, come from caches in the data folder."""
-    return _derive(settings)[0]
+    return _derive(settings, processes=settings.harvest_workers)[0]
 
 
 def _derive(
-    settings: Settings, expected: dict[str, str] | None = None
+    settings: Settings, expected: dict[str, str] | None = None, *, processes: int = 1
 ) -> tuple[bytes, dict[str, str]]:
     """``derive_graph``, and the digests of the sources' statements it read (``expected``:
     see ``read_accepted``)."""
@@ -121,8 +122,7 @@ def _derive(
             curation,
             settings.convergence_max_km,
             scores,
-            # the harvest's worker processes are done by now: their cores score pairs
-            processes=settings.harvest_workers,
+            processes=processes,
         )
         cachefile.save(scores_file, scores.used)
         return derived_ntriples(result, iris), facts.digests

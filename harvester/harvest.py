@@ -705,8 +705,8 @@ def _start_after_all(
 def _after_all_in_worker(
     after_all: Callable[[Settings, dict[str, Any]], Any], settings: Settings, noted: dict
 ) -> Any:
-    with contextlib.suppress(OSError):
-        os.nice(-WORKER_NICENESS)  # now the harvest's critical path, beside the writer
+    # at the workers' lower priority still: the writer's last loads, and the sources'
+    # publication, come first
     collecting = gc.isenabled()
     gc.disable()
     try:
