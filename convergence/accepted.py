@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,8 @@ import pyoxigraph as ox
 
 from convergence import cachefile
 from convergence.derive import StoreFacts, facts_from_merged, merged_place_rows
+from convergence.match import Prepared, PreparedKey, prepare, prepared_key
+from convergence.model import PlaceFacts
 from core.catalog import load_catalog
 from core.config import Settings
 from core.datafolder import DataFolder
@@ -102,24 +104,20 @@ class _SourceRows:
     presences: list[tuple[ox.Term, ox.Term]]  # (place, organisation)
     labels: list[dict]
     member_of: dict[str, list[ox.NamedNode]]
+    # each place row through ``match.prepare``, by ``prepared_key``: the derived graph's
+    # per-place work done once per version of the file (in the harvest's workers)
+    prepared: dict[PreparedKey, Prepared]
 
 
-_CACHE_VERSION = "2"  # bump when the rows made here change
+_CACHE_VERSION = "3"  # bump when the rows made here change
 
 
-def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _SourceRows | None:
-    data = files.accepted()
-    if not data:
-        return None
-    digest = hashlib.sha256(data)
-    digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
-    cached = cachefile.load(cache_file)
-    if isinstance(cached, _SourceRows) and cached.digest == digest.hexdigest():
-        return cached
+def _rows_of(data: bytes, digest: str, graph_iri: str) -> _SourceRows:
     graph, g = _Graph(data), ox.NamedNode(graph_iri)
-    rows = _SourceRows(
-        digest=digest.hexdigest(),
-        places=merged_place_rows(_place_rows(graph, g)),
+    places = merged_place_rows(_place_rows(graph, g))
+    return _SourceRows(
+        digest=digest,
+        places=places,
         networks=list(_network_rows(graph, g)),
         presences=[
             (place, organisation)
@@ -133,25 +131,94 @@ def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _Sourc
             for (subject, predicate), values in graph.values.items()
             if predicate == SCHEMA + "memberOf"
         },
+        prepared=_prepared(places),
     )
+
+
+def _prepared(places: dict[tuple[str, str], dict]) -> dict[PreparedKey, Prepared]:
+    """``match.prepare`` of the place each merged row makes (``facts_from_merged``)."""
+    prepared = {}
+    for (iri, graph), merged in places.items():
+        lat, lon = merged["geo"] or (None, None)
+        place = PlaceFacts(iri, graph, "", frozenset(), name=merged["name"], lat=lat, lon=lon,
+                           street=merged["street"], postcode=merged["postcode"],
+                           locality=merged["locality"])  # fmt: skip
+        prepared[prepared_key(place)] = prepare(place)
+    return prepared
+
+
+def _digest(data: bytes, graph_iri: str) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(f"|{graph_iri}|{_CACHE_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def _cache_file(folder: DataFolder, source_id: str) -> Path:
+    return folder.convergence_cache / f"rows-{source_id}.pickle"
+
+
+def _source_rows(files: SourceFiles, graph_iri: str, cache_file: Path) -> _SourceRows | None:
+    data = files.accepted()
+    if not data:
+        return None
+    digest = _digest(data, graph_iri)
+    cached = cachefile.load(cache_file)
+    if isinstance(cached, _SourceRows) and cached.digest == digest:
+        return cached
+    rows = _rows_of(data, digest, graph_iri)
     cachefile.save(cache_file, rows)
     return rows
 
 
+def remember_source(settings: Settings, source_id: str, accepted: bytes) -> str:
+    """Read what a source's new accepted statements give convergence and keep it in the
+    cache, ahead of the derived graph: the harvester calls this in the worker process
+    that prepared the source (through ``ltc.pipeline``), so that this reading, most of
+    the derived graph's work, runs on both cores while the sources are still being
+    loaded. Used only if ``accepted.nt`` ends up holding these very statements.
+    Returns their digest (``read_accepted``'s ``expected``)."""
+    if not accepted:
+        return ""
+    graph_iri = Iris(settings.base_iri).source_graph(source_id)
+    rows = _rows_of(accepted, _digest(accepted, graph_iri), graph_iri)
+    cachefile.save(_cache_file(DataFolder(settings.data_dir), source_id), rows)
+    return rows.digest
+
+
+class NotAhead(Exception):
+    """The cache does not hold the version of a source's statements it was told of."""
+
+
 def read_accepted(
-    settings: Settings, iris: Iris, publishers: dict[str, str] | None = None
+    settings: Settings,
+    iris: Iris,
+    publishers: dict[str, str] | None = None,
+    expected: Mapping[str, str] | None = None,
 ) -> StoreFacts:
     """The facts ``convergence.derive.read_store`` reads, from the files of every source
     the harvester holds; ``publishers`` (source id → network IRI) defaults to the
-    catalog's."""
+    catalog's. ``expected``: sources whose new statements are not in their files yet,
+    with the digest ``remember_source`` gave them: read from the cache only (NotAhead
+    if it holds another version). ``digests`` of the facts say which versions they
+    come from."""
     if publishers is None:
         publishers = {source.id: source.network for source in load_catalog(settings)}
+    expected = expected or {}
     by_source: dict[str, _SourceRows] = {}
+    digests: dict[str, str] = {}
     folder = DataFolder(settings.data_dir)
     for source_id in known_sources(folder):
-        files = SourceFiles(folder, source_id)
-        cache_file = folder.convergence_cache / f"rows-{source_id}.pickle"
-        rows = _source_rows(files, iris.source_graph(source_id), cache_file)
+        cache_file = _cache_file(folder, source_id)
+        if source_id in expected:
+            rows = cachefile.load(cache_file) if expected[source_id] else None
+            if expected[source_id] and (
+                not isinstance(rows, _SourceRows) or rows.digest != expected[source_id]
+            ):
+                raise NotAhead(source_id)
+        else:
+            files = SourceFiles(folder, source_id)
+            rows = _source_rows(files, iris.source_graph(source_id), cache_file)
+        digests[source_id] = rows.digest if rows is not None else ""
         if rows is not None:
             by_source[source_id] = rows
     member_of: dict[str, list[ox.Term]] = defaultdict(list)
@@ -160,6 +227,7 @@ def read_accepted(
             member_of[subject] += networks
     meeting_rows: list[dict] = []
     merged_places: dict[tuple[str, str], dict] = {}
+    prepared: dict[PreparedKey, Prepared] = {}
     for source_id, rows in by_source.items():
         g = ox.NamedNode(iris.source_graph(source_id))
         if publishers.get(source_id):
@@ -179,7 +247,20 @@ def read_accepted(
                 meeting_rows.append({**row, "network": network} if network is not None else row)
         meeting_rows += rows.labels
         merged_places.update(rows.places)
-    return facts_from_merged(meeting_rows, merged_places, iris)
+        prepared.update(rows.prepared)
+    facts = facts_from_merged(meeting_rows, merged_places, iris)
+    facts.prepared, facts.digests = prepared, digests
+    return facts
+
+
+def accepted_digests(settings: Settings, iris: Iris) -> dict[str, str]:
+    """The digest of each source's accepted statements as its file holds them now."""
+    folder = DataFolder(settings.data_dir)
+    digests = {}
+    for source_id in known_sources(folder):
+        data = SourceFiles(folder, source_id).accepted()
+        digests[source_id] = _digest(data, iris.source_graph(source_id)) if data else ""
+    return digests
 
 
 def _network_rows(graph: _Graph, g: ox.NamedNode) -> Iterator[dict]:

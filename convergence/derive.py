@@ -12,13 +12,20 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
 
 from convergence.cluster import DEFAULT_MAX_CLUSTER_KM, cluster_places
 from convergence.curation import Curation, load_curation
-from convergence.match import ACCEPT_SCORE, ScoreCache, declared_links, inferred_links
+from convergence.match import (
+    ACCEPT_SCORE,
+    Prepared,
+    PreparedKey,
+    ScoreCache,
+    declared_links,
+    inferred_links,
+)
 from convergence.model import Cluster, Label, Link, PlaceFacts, Presence, Result
 from core.iris import Iris
 from core.resources import sparql_query
@@ -49,6 +56,10 @@ class StoreFacts:
     presences: list[Presence]
     labels: list[Label]
     network_names: dict[str, str]
+    # places already through ``match.prepare`` (by ``prepared_key``): a head start
+    prepared: dict[PreparedKey, Prepared] = field(default_factory=dict)
+    # read from the harvester's files: the digest of each source's version of them
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def _smallest(current: str, new: str) -> str:
@@ -191,15 +202,20 @@ def compute_from(
     curation: Curation | None = None,
     max_cluster_km: float = DEFAULT_MAX_CLUSTER_KM,
     scores: ScoreCache | None = None,
+    processes: int = 1,
+    prepared: dict[PreparedKey, Prepared] | None = None,
 ) -> Result:
     """Links, clusters and candidates for places already read (``scores``: pairs
-    scored by an earlier run, see ``ScoreCache``)."""
+    scored by an earlier run, see ``ScoreCache``; ``processes``: how many may score
+    pairs; ``prepared``: places already through ``match.prepare``)."""
     curation = curation if curation is not None else Curation()
     declared = declared_links(places.values())
     declared_pairs = {link.pair for link in declared}
     inferred = [
         link
-        for link in inferred_links(places.values(), cache=scores)
+        for link in inferred_links(
+            places.values(), cache=scores, processes=processes, known_places=prepared
+        )
         if link.pair not in declared_pairs
     ]
     accepted = [
@@ -290,6 +306,7 @@ def result_from_facts(
     curation: Curation,
     max_cluster_km: float,
     scores: ScoreCache | None = None,
+    processes: int = 1,
 ) -> Result:
     """Links, clusters and candidates for facts already read (from the store or files)."""
     result = compute_from(
@@ -299,6 +316,8 @@ def result_from_facts(
         curation=curation,
         max_cluster_km=max_cluster_km,
         scores=scores,
+        processes=processes,
+        prepared=facts.prepared,
     )
     result.network_names = facts.network_names
     return result

@@ -11,10 +11,11 @@ import gc
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from convergence import cachefile
-from convergence.accepted import read_accepted
+from convergence.accepted import NotAhead, accepted_digests, read_accepted
 from convergence.curation import DEFAULT_PATH, load_curation
 from convergence.derive import derived_ntriples, result_from_facts
 from convergence.match import ScoreCache
@@ -28,14 +29,40 @@ from core.store import Store
 log = logging.getLogger("ltc.convergence")
 
 
-def update_derived_graph(store: Store, settings: Settings, *, force: bool = False) -> bool:
+@dataclass
+class DerivedAhead:
+    """The derived graph computed beside a harvest (``derive_ahead``), before the
+    sources' files held the statements it was computed from."""
+
+    ntriples: bytes
+    digests: dict[str, str]  # source id → digest of the accepted statements it read
+
+
+def derive_ahead(settings: Settings, noted: dict[str, str]) -> DerivedAhead | None:
+    """The derived graph for the sources' new statements, ``noted`` (source id → digest,
+    as ``remember_source`` returned it) for those whose files do not hold them yet: the
+    harvest runs this in a worker once every source is prepared, while it loads the
+    last ones (``harvester.harvest.HeadStart``)."""
+    try:
+        # one process: beside the writer's loads, a second one would only add memory
+        ntriples, digests = _derive(settings, noted, processes=1)
+    except NotAhead as missing:
+        log.info("derived graph: no head start (%s was not read ahead)", missing)
+        return None
+    return DerivedAhead(ntriples, digests)
+
+
+def update_derived_graph(
+    store: Store, settings: Settings, *, force: bool = False, ahead: DerivedAhead | None = None
+) -> bool:
     """Recompute the derived graph (one place across networks, convergence candidates)
     from every source the harvester holds and replace it in ``store`` (a writer handle);
     True when it changed. Publishing is the caller's part.
 
     Skipped when nothing it depends on changed since the last time (``force`` after a
-    takedown). A failure is logged and leaves the previous derived graph: the harvest
-    itself stands."""
+    takedown). ``ahead``: the graph computed beside the harvest, used if it was computed
+    from what the sources' files hold now. A failure is logged and leaves the previous
+    derived graph: the harvest itself stands."""
     folder = DataFolder(settings.data_dir)
     iris = Iris(settings.base_iri)
     stamp = derived_inputs(settings)
@@ -44,7 +71,11 @@ def update_derived_graph(store: Store, settings: Settings, *, force: bool = Fals
         return False
     started = time.monotonic()
     try:
-        derived = derive_graph(settings)
+        if ahead is not None and ahead.digests == accepted_digests(settings, iris):
+            derived = ahead.ntriples
+            log.info("derived graph: computed beside the harvest")
+        else:
+            derived = derive_graph(settings)
         previous = store.graph_ntriples(iris.derived_graph)
         changed = set(derived.splitlines()) != set(previous.splitlines())
         if changed:
@@ -67,6 +98,14 @@ def derive_graph(settings: Settings) -> bytes:
     the harvester's files (``convergence.accepted``): the same facts as the store's
     source graphs, several times faster to read. What an unchanged source gives, and
     the scores of pairs of unchanged places, come from caches in the data folder."""
+    return _derive(settings, processes=settings.harvest_workers)[0]
+
+
+def _derive(
+    settings: Settings, expected: dict[str, str] | None = None, *, processes: int = 1
+) -> tuple[bytes, dict[str, str]]:
+    """``derive_graph``, and the digests of the sources' statements it read (``expected``:
+    see ``read_accepted``)."""
     iris = Iris(settings.base_iri)
     curation = load_curation(settings.curation_file or None)
     # Millions of small objects without cycles: the cyclic collector would rescan them
@@ -74,13 +113,19 @@ def derive_graph(settings: Settings) -> bytes:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        facts = read_accepted(settings, iris)
+        facts = read_accepted(settings, iris, expected=expected)
         scores_file = DataFolder(settings.data_dir).convergence_cache / "scores.pickle"
         kept = cachefile.load(scores_file)
         scores = ScoreCache(kept if isinstance(kept, dict) else None)
-        result = result_from_facts(facts, curation, settings.convergence_max_km, scores)
+        result = result_from_facts(
+            facts,
+            curation,
+            settings.convergence_max_km,
+            scores,
+            processes=processes,
+        )
         cachefile.save(scores_file, scores.used)
-        return derived_ntriples(result, iris)
+        return derived_ntriples(result, iris), facts.digests
     finally:
         if collecting:
             gc.enable()

@@ -20,9 +20,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
+import multiprocessing
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -156,6 +157,15 @@ def prepare(place: PlaceFacts) -> Prepared:
         lat=place.lat,
         lon=place.lon,
     )
+
+
+PreparedKey = tuple[str, str, str, str, str, float | None, float | None]
+
+
+def prepared_key(place: PlaceFacts) -> PreparedKey:
+    """What ``prepare`` reads of a place: equal keys, equal ``Prepared``."""
+    return (place.iri, place.name, place.locality, place.street, place.postcode,
+            place.lat, place.lon)  # fmt: skip
 
 
 def trigrams(text: str) -> frozenset[str]:
@@ -415,38 +425,82 @@ class ScoreCache:
         )  # fmt: skip
         return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
 
-    def score(
-        self, key: bytes, a: Prepared, b: Prepared, minimum: float
-    ) -> tuple[float, tuple[str, ...]] | None:
-        if key in self.scores:
-            self.hits += 1
-            scored = self.scores[key]
-        else:
-            scored = score_pair(a, b, minimum)
-        self.used[key] = scored
-        return scored
+
+# Below this many pairs to score, a second process costs more than it saves.
+PARALLEL_MIN_PAIRS = 50_000
+
+Scored = tuple[float, tuple[str, ...]] | None
+
+# What a forked scoring process reads: set just before forking, so that it inherits
+# the prepared places instead of receiving them through a pipe.
+_forked: tuple[list[Prepared], list[tuple[int, int]], float] | None = None
+
+
+def _score_share(bounds: tuple[int, int]) -> list[Scored]:
+    assert _forked is not None
+    prepared, pairs, minimum = _forked
+    return [score_pair(prepared[i], prepared[j], minimum) for i, j in pairs[bounds[0] : bounds[1]]]
+
+
+def _score_all(
+    prepared: list[Prepared], pairs: list[tuple[int, int]], minimum: float, processes: int
+) -> list[Scored]:
+    """``score_pair`` of every pair, in this process and ``processes - 1`` forked ones
+    (each scores an equal share; fork: they read the places this process prepared)."""
+    global _forked
+    processes = max(1, min(processes, len(pairs) // PARALLEL_MIN_PAIRS))
+    if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [score_pair(prepared[i], prepared[j], minimum) for i, j in pairs]
+    share = -(-len(pairs) // processes)
+    bounds = [(k * share, min(len(pairs), (k + 1) * share)) for k in range(processes)]
+    _forked = (prepared, pairs, minimum)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes - 1) as pool:
+            others = pool.map_async(_score_share, bounds[1:])
+            mine = _score_share(bounds[0])
+            return mine + [scored for part in others.get() for scored in part]
+    finally:
+        _forked = None
 
 
 def inferred_links(
-    places: Iterable[PlaceFacts], minimum: float = REVIEW_SCORE, cache: ScoreCache | None = None
+    places: Iterable[PlaceFacts],
+    minimum: float = REVIEW_SCORE,
+    cache: ScoreCache | None = None,
+    processes: int = 1,
+    known_places: Mapping[PreparedKey, Prepared] | None = None,
 ) -> list[Link]:
     """Scored links for every blocked pair scoring at least ``minimum``, sorted by pair.
     With a ``cache``, known pairs are not scored again and ``cache.used`` ends up
-    holding this run's pairs (what to keep for the next run)."""
+    holding this run's pairs (what to keep for the next run). ``processes``: how many
+    processes may score the pairs not in the cache (when there are many);
+    ``known_places``: places prepared ahead (by ``prepared_key``)."""
     ordered = sorted(places, key=lambda p: p.iri)
     # Hundreds of thousands of small objects and no reference cycles: the cyclic garbage
     # collector would rescan them all again and again (measured: prepare 3x slower).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        prepared = [prepare(p) for p in ordered]
+        ahead = known_places or {}
+        prepared = [ahead.get(prepared_key(p)) or prepare(p) for p in ordered]
         keys = [ScoreCache.place_key(p, minimum) for p in ordered] if cache else []
+        pairs = list(candidate_pairs(prepared))
+        known = cache.scores if cache is not None else {}
+        unknown = [(i, j) for i, j in pairs if keys[i] + keys[j] not in known] if cache else pairs
+        fresh = dict(zip(unknown, _score_all(prepared, unknown, minimum, processes), strict=True))
         links = []
-        for i, j in candidate_pairs(prepared):
+        for i, j in pairs:
             if cache is None:
-                scored = score_pair(prepared[i], prepared[j], minimum)
+                scored = fresh[(i, j)]
             else:
-                scored = cache.score(keys[i] + keys[j], prepared[i], prepared[j], minimum)
+                key = keys[i] + keys[j]
+                if key in known:
+                    cache.hits += 1
+                    scored = known[key]
+                else:
+                    scored = fresh[(i, j)]
+                cache.used[key] = scored
             if scored is not None:
                 score, evidence = scored
                 links.append(

@@ -21,9 +21,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -103,6 +104,36 @@ class Outcome:
 
 
 @dataclass
+class HeadStart:
+    """Another layer's work on the sources' new accepted statements, done beside the
+    harvest rather than after it. Both are module-level functions (they are sent to
+    the worker processes); their errors are logged and ignored: it is only a head start.
+
+    ``per_source(settings, source_id, accepted)`` runs in the process that prepared a
+    source, before its statements are loaded (they may never be: it may only prepare,
+    e.g. caches); what it returns (picklable, not None) is kept. ``after_all(settings,
+    noted)`` runs in a worker once every source is prepared, while the writer loads
+    the last ones, given ``per_source``'s results for the sources this run loads;
+    ``collect()`` waits for what it returns (None if it failed or did not run: it
+    runs only with several workers, when the run loads some source, and only if
+    ``per_source`` succeeded for each)."""
+
+    per_source: Callable[[Settings, str, bytes], Any]
+    after_all: Callable[[Settings, dict[str, Any]], Any] | None = None
+    _pending: Future | None = field(default=None, repr=False)
+
+    def collect(self) -> Any:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        try:
+            return pending.result()
+        except Exception:
+            log.warning("head start after every source failed", exc_info=True)
+            return None
+
+
+@dataclass
 class _Run:
     settings: Settings
     store: Store
@@ -110,6 +141,7 @@ class _Run:
     progress: Progress
     now: Callable[[], datetime]
     accept_shrink: set[str] = field(default_factory=set)
+    head_start: HeadStart | None = None
 
 
 def _now() -> datetime:
@@ -324,6 +356,7 @@ class Prepared:
     state: SourceState
     accepted: bytes = b""
     stored_report: bytes = b""  # the report as the store keeps it (``without_info``)
+    noted: Any = None  # what ``HeadStart.per_source`` returned
 
 
 def prepare_source(
@@ -459,11 +492,14 @@ def harvest_sources(
     accept_shrink: set[str] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _now,
+    head_start: HeadStart | None = None,
 ) -> list[Outcome]:
     """Harvest the catalog's sources (or ``only`` these) into ``store`` (a writer handle):
     remove the data of sources no longer in the catalog, then fetch, validate and load
     each enabled source. Repairing an interrupted run first (``repair``) and publishing
-    are the caller's part."""
+    are the caller's part.
+
+    ``head_start``: work of another layer done beside the harvest (see ``HeadStart``)."""
     catalog = load_catalog(settings)
     by_id = {s.id: s for s in catalog}
     unknown = sorted(set(only or ()) - set(by_id))
@@ -472,7 +508,9 @@ def harvest_sources(
     disabled = disabled_sources(settings.data_dir)
     selected = [by_id[i] for i in only] if only else catalog
     iris = Iris(settings.base_iri)
-    run = _Run(settings, store, iris, progress or Progress(), now, set(accept_shrink or ()))
+    run = _Run(
+        settings, store, iris, progress or Progress(), now, set(accept_shrink or ()), head_start
+    )
     for source_id in known_sources(settings.data_dir):
         if source_id not in by_id:
             remove_source_data(store, settings, iris, source_id)
@@ -543,12 +581,34 @@ def _init_worker(queue) -> None:
         os.nice(WORKER_NICENESS)
 
 
-def _prepare_in_worker(settings: Settings, source: Source, accept_shrink: frozenset) -> Prepared:
+PerSource = Callable[[Settings, str, bytes], Any]
+
+
+def _run_head_start(
+    settings: Settings, source: Source, prepared: Prepared, per_source: PerSource | None
+) -> None:
+    if per_source is None or not prepared.record.loaded:
+        return
+    started = time.monotonic()
+    try:
+        prepared.noted = per_source(settings, source.id, prepared.accepted)
+    except Exception:  # only a head start for another layer: the harvest goes on
+        log.warning("source=%s head start failed", source.id, exc_info=True)
+    prepared.outcome.timings["head start"] = time.monotonic() - started
+
+
+def _prepare_in_worker(
+    settings: Settings, source: Source, accept_shrink: frozenset, per_source: PerSource | None
+) -> Prepared:
     # A feed is millions of short-lived, acyclic objects: the cyclic collector's full
     # passes over them cost up to a fifth of the time and free nothing until the end.
     gc.disable()
     try:
-        return prepare_source(settings, source, accept_shrink, _QueueProgress(_events, source.id))
+        prepared = prepare_source(
+            settings, source, accept_shrink, _QueueProgress(_events, source.id)
+        )
+        _run_head_start(settings, source, prepared, per_source)
+        return prepared
     finally:
         gc.enable()
         gc.collect()
@@ -564,35 +624,96 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
         for source in sources:
             run.progress.start(source)
             prepared = prepare_source(run.settings, source, accept, run.progress)
+            per_source = run.head_start.per_source if run.head_start else None
+            _run_head_start(run.settings, source, prepared, per_source)
             outcomes.append(commit_source(run, source, prepared))
         return outcomes
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["harvester.harvest"])  # workers start without imports
+    preload = ["harvester.harvest"]
+    if run.head_start is not None:
+        preload.append(run.head_start.per_source.__module__)
+    context.set_forkserver_preload(preload)  # workers start without imports
     queue = context.Queue()
     by_id = {s.id: s for s in sources}
     relay = threading.Thread(target=_relay, args=(queue, run.progress, by_id), daemon=True)
     relay.start()
     outcomes_by_id: dict[str, Outcome] = {}
+    # One process per source: each feed's memory budget is measured from a fresh
+    # process, and what a big feed took is given back to the system at once.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(queue,),
+        max_tasks_per_child=1,
+    )
+    head_start = run.head_start
+    per_source = head_start.per_source if head_start else None
+    # the head start's worker goes on after this returns: the caller collects it
+    keep_running = False
     try:
-        # One process per source: each feed's memory budget is measured from a fresh
-        # process, and what a big feed took is given back to the system at once.
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(queue,),
-            max_tasks_per_child=1,
-        ) as pool:
-            futures = {pool.submit(_prepare_in_worker, run.settings, s, accept): s for s in sources}
-            for future in as_completed(futures):
-                source = futures[future]
-                outcomes_by_id[source.id] = commit_source(run, source, future.result())
+        futures = {
+            pool.submit(_prepare_in_worker, run.settings, s, accept, per_source): s for s in sources
+        }
+        starter = None
+        if head_start is not None and head_start.after_all is not None:
+            starter = threading.Thread(
+                target=_start_after_all, args=(pool, run.settings, head_start, futures)
+            )
+            starter.start()
+        for future in as_completed(futures):
+            source = futures[future]
+            outcomes_by_id[source.id] = commit_source(run, source, future.result())
+        if starter is not None:
+            starter.join()
+            keep_running = head_start is not None and head_start._pending is not None
     finally:
+        pool.shutdown(wait=not keep_running)
         queue.put(None)
         relay.join(timeout=5)
         queue.close()
         queue.join_thread()
     return [outcomes_by_id[s.id] for s in sources]
+
+
+def _start_after_all(
+    pool: ProcessPoolExecutor,
+    settings: Settings,
+    head_start: HeadStart,
+    futures: dict[Future, Source],
+) -> None:
+    """Once every source is prepared, hand ``after_all`` to a free worker (the writer
+    is still loading the last sources), if every loaded source was noted."""
+    wait(futures)
+    noted: dict[str, Any] = {}
+    for future, source in futures.items():
+        if future.exception() is not None:
+            return
+        prepared = future.result()
+        if prepared.record.loaded:
+            if prepared.noted is None:
+                return
+            noted[source.id] = prepared.noted
+    if not noted:  # nothing new to work on
+        return
+    with contextlib.suppress(RuntimeError):  # the pool shut down: the harvest failed
+        head_start._pending = pool.submit(
+            _after_all_in_worker, head_start.after_all, settings, noted
+        )
+
+
+def _after_all_in_worker(
+    after_all: Callable[[Settings, dict[str, Any]], Any], settings: Settings, noted: dict
+) -> Any:
+    # at the workers' lower priority still: the writer's last loads, and the sources'
+    # publication, come first
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return after_all(settings, noted)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _relay(queue, progress: Progress, sources: dict[str, Source]) -> None:

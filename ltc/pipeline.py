@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from convergence.derived_graph import repair_derived_graph, update_derived_graph
+from convergence.accepted import remember_source
+from convergence.derived_graph import derive_ahead, repair_derived_graph, update_derived_graph
 from core.catalog import set_disabled
 from core.config import Settings
 from core.datafolder import DataFolder
@@ -19,6 +20,7 @@ from core.iris import Iris
 from core.migration import upgrade
 from core.store import Store, StoreError, open_store
 from harvester.harvest import (
+    HeadStart,
     Outcome,
     Progress,
     harvest_sources,
@@ -96,6 +98,9 @@ def harvest(
     changed."""
     options = {"now": now} if now is not None else {}
     upgrade(settings.data_dir)
+    # convergence reads each source in the worker that prepared it, and computes the
+    # derived graph while the last sources are loaded
+    head_start = HeadStart(remember_source, derive_ahead) if derive else None
     with open_store(settings, writer=True) as store:
         repair_interrupted(store, settings)
         outcomes = harvest_sources(
@@ -104,10 +109,12 @@ def harvest(
             only=only,
             accept_shrink=accept_shrink,
             progress=progress,
+            head_start=head_start,
             **options,
         )
         publish(store, settings)  # the sources' new data is served at once…
-        if derive and update_derived_graph(store, settings):
+        ahead = head_start.collect() if head_start else None
+        if derive and update_derived_graph(store, settings, ahead=ahead):
             publish(store, settings)  # …and what the registry derives from it follows
     upgrade(settings.data_dir)  # a new folder is marked with the current layout
     return outcomes

@@ -294,3 +294,39 @@ def test_a_bad_curation_file_is_a_clear_command_error(settings, monkeypatch, tmp
     done = _run(settings, monkeypatch, "candidates", "--curation", str(curation))
     assert done.exit_code == 1
     assert "[[rejete]] n° 1" in done.output
+
+
+def test_the_harvest_head_start_gives_the_graph_computed_from_nothing(tmp_path_factory, caplog):
+    """Each source's convergence rows are read by the worker that prepared it, and the
+    derived graph computed while the last sources are loaded: the graph in the store
+    must be the one computed afresh."""
+    import shutil
+
+    from core.datafolder import DataFolder
+
+    settings = load_settings(
+        overrides={"data_dir": tmp_path_factory.mktemp("head-start"), "harvest_workers": 2},
+        environ={},
+    )
+    with caplog.at_level("INFO", logger="ltc.convergence"):
+        harvest(settings)
+    assert "derived graph: computed beside the harvest" in caplog.text
+    with open_store(settings, writer=False) as opened:
+        stored = opened.graph_ntriples(IRIS.derived_graph)
+    shutil.rmtree(DataFolder(settings.data_dir).convergence_cache)
+    afresh = ox.Store()  # the store's own forms of literals ("1.000" is kept as "1")
+    afresh.load(derive_graph(settings), ox.RdfFormat.N_TRIPLES)
+    expected = afresh.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    assert stored and set(stored.splitlines()) == set(expected.splitlines())
+
+
+def test_pairs_scored_in_two_processes_give_the_same_links(store, monkeypatch):
+    from convergence import match
+    from convergence.derive import read_store
+
+    places = list(read_store(store, IRIS).places.values())
+    alone = match.inferred_links(places, minimum=0.0)
+    monkeypatch.setattr(match, "PARALLEL_MIN_PAIRS", 1)
+    cache = match.ScoreCache()
+    assert match.inferred_links(places, minimum=0.0, cache=cache, processes=2) == alone
+    assert len(alone) > 2 and len(cache.used) >= len(alone)
