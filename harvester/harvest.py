@@ -121,9 +121,13 @@ class HeadStart:
     per_source: Callable[[Settings, str, bytes], Any]
     after_all: Callable[[Settings, dict[str, Any]], Any] | None = None
     _pending: Future | None = field(default=None, repr=False)
+    # the process running ``_pending`` (a pool of its own, so that the sources' pool is
+    # shut down and waited for as usual), shut down once it is collected
+    _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
 
     def collect(self) -> Any:
         pending, self._pending = self._pending, None
+        pool, self._pool = self._pool, None
         if pending is None:
             return None
         try:
@@ -131,6 +135,9 @@ class HeadStart:
         except Exception:
             log.warning("head start after every source failed", exc_info=True)
             return None
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
 
 @dataclass
@@ -649,8 +656,6 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
     )
     head_start = run.head_start
     per_source = head_start.per_source if head_start else None
-    # the head start's worker goes on after this returns: the caller collects it
-    keep_running = False
     try:
         futures = {
             pool.submit(_prepare_in_worker, run.settings, s, accept, per_source): s for s in sources
@@ -658,17 +663,16 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
         starter = None
         if head_start is not None and head_start.after_all is not None:
             starter = threading.Thread(
-                target=_start_after_all, args=(pool, run.settings, head_start, futures)
+                target=_start_after_all, args=(context, run.settings, head_start, futures)
             )
             starter.start()
         for future in as_completed(futures):
             source = futures[future]
             outcomes_by_id[source.id] = commit_source(run, source, future.result())
         if starter is not None:
-            starter.join()
-            keep_running = head_start is not None and head_start._pending is not None
+            starter.join()  # its worker goes on after this returns: the caller collects it
     finally:
-        pool.shutdown(wait=not keep_running)
+        pool.shutdown(wait=True)
         queue.put(None)
         relay.join(timeout=5)
         queue.close()
@@ -677,13 +681,13 @@ def _run_sources(run: _Run, sources: list[Source]) -> list[Outcome]:
 
 
 def _start_after_all(
-    pool: ProcessPoolExecutor,
+    context: multiprocessing.context.BaseContext,
     settings: Settings,
     head_start: HeadStart,
     futures: dict[Future, Source],
 ) -> None:
-    """Once every source is prepared, hand ``after_all`` to a free worker (the writer
-    is still loading the last sources), if every loaded source was noted."""
+    """Once every source is prepared, start ``after_all`` in a worker of its own (the
+    writer is still loading the last sources), if every loaded source was noted."""
     wait(futures)
     noted: dict[str, Any] = {}
     for future, source in futures.items():
@@ -696,10 +700,14 @@ def _start_after_all(
             noted[source.id] = prepared.noted
     if not noted:  # nothing new to work on
         return
-    with contextlib.suppress(RuntimeError):  # the pool shut down: the harvest failed
-        head_start._pending = pool.submit(
-            _after_all_in_worker, head_start.after_all, settings, noted
-        )
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_init_after_all_worker)
+    head_start._pool = pool
+    head_start._pending = pool.submit(_after_all_in_worker, head_start.after_all, settings, noted)
+
+
+def _init_after_all_worker() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 def _after_all_in_worker(
