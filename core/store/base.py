@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -75,6 +75,21 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         """Triples of a CONSTRUCT (or DESCRIBE) query."""
+
+    # Whether ``statements`` reads the store's indexes directly (embedded store), so a
+    # reader joining scans in Python beats a SPARQL join (registry/directory_scans.py).
+    scans_are_fast: bool = False
+
+    def statements(self, predicate: str, obj: Term | None = None) -> Iterator[ox.Quad]:
+        """Every statement of the named graphs with this predicate (and object, if
+        given), in no particular order; here by one SPARQL query, which a backend
+        reading its own indexes replaces."""
+        query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        bindings: dict[str, Term] = {"p": ox.NamedNode(predicate)}
+        if obj is not None:
+            bindings["o"] = obj
+        for row in self.select(query, bindings):
+            yield ox.Quad(row["s"], ox.NamedNode(predicate), row["o"], row["g"])
 
     # -- writes ----------------------------------------------------------------------
 

@@ -211,6 +211,13 @@ class EmbeddedStore(Store):
         reads its own this way)."""
         return iter(self._db.quads_for_pattern(None, None, None, graph_node(graph)))
 
+    scans_are_fast = True
+
+    def statements(self, predicate: str, obj: Term | None = None) -> Iterator[ox.Quad]:
+        # queries read the union of the named graphs: the default graph is left out
+        pattern = self._db.quads_for_pattern(None, ox.NamedNode(predicate), obj, None)
+        return (quad for quad in pattern if not isinstance(quad.graph_name, ox.DefaultGraph))
+
     def _is_empty(self, node: ox.NamedNode) -> bool:
         return next(iter(self._db.quads_for_pattern(None, None, None, node)), None) is None
 
