@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -72,6 +72,7 @@ class ScanReading:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._scans: dict[str, list[tuple[object, object, object]]] = {}
+        self._types: dict[str, set[Key]] = {}
         presences = self._typed_in_graph(LTC + "Presence")
         self.presences: dict[str, set[tuple[str, str]]] = defaultdict(set)
         places_of = self._by_subject_in_graph(LTC + "place", keep=presences)
@@ -102,14 +103,17 @@ class ScanReading:
             self._scans[predicate] = found
         return found
 
-    def _typed_quads(self, kind: str) -> Iterator[ox.Quad]:
-        return self.store.statements(RDF_TYPE, ox.NamedNode(kind))
+    def _typed_in_graph(self, kind: str) -> set[Key]:
+        """(subject, graph) of every statement typing a subject ``kind``, read once."""
+        found = self._types.get(kind)
+        if found is None:
+            statements = self.store.statements(RDF_TYPE, ox.NamedNode(kind))
+            found = {(quad.subject, quad.graph_name) for quad in statements}
+            self._types[kind] = found
+        return found
 
     def _typed(self, kind: str) -> set[object]:
-        return {quad.subject for quad in self._typed_quads(kind)}
-
-    def _typed_in_graph(self, kind: str) -> set[Key]:
-        return {(quad.subject, quad.graph_name) for quad in self._typed_quads(kind)}
+        return {subject for subject, _ in self._typed_in_graph(kind)}
 
     def _by_subject_in_graph(
         self, predicate: str, keep: Collection[Key] | None = None
