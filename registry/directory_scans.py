@@ -73,6 +73,7 @@ class ScanReading:
         self.store = store
         self._scans: dict[str, list[tuple[object, object, object]]] = {}
         self._types: dict[str, set[Key]] = {}
+        self._union: dict[str, list[tuple[object, object]]] = {}
         presences = self._typed_in_graph(LTC + "Presence")
         self.presences: dict[str, set[tuple[str, str]]] = defaultdict(set)
         places_of = self._by_subject_in_graph(LTC + "place", keep=presences)
@@ -83,7 +84,7 @@ class ScanReading:
                 for organisation in organisations:
                     self.presences[place.value].add((organisation.value, graph.value))
         self.member_of: dict[str, set[str]] = defaultdict(set)
-        for organisation, network, _ in self._scan(SCHEMA + "memberOf"):
+        for organisation, network in self._pairs(SCHEMA + "memberOf"):
             if isinstance(network, ox.NamedNode):
                 self.member_of[organisation.value].add(network.value)
         organisations = self._typed(SCHEMA + "Organization")
@@ -101,6 +102,18 @@ class ScanReading:
         if found is None:
             found = [(q.subject, q.object, q.graph_name) for q in self.store.statements(predicate)]
             self._scans[predicate] = found
+        return found
+
+    def _pairs(self, predicate: str) -> list[tuple[object, object]]:
+        """(subject, object) of the statements with this predicate in any graph: from the
+        graph-scoped scan when one was read, else by the store's cheaper ``pairs``."""
+        found = self._union.get(predicate)
+        if found is None:
+            if predicate in self._scans:
+                found = [(subject, value) for subject, value, _ in self._scans[predicate]]
+            else:
+                found = list(self.store.pairs(predicate))
+            self._union[predicate] = found
         return found
 
     def _typed_in_graph(self, kind: str) -> set[Key]:
@@ -127,7 +140,7 @@ class ScanReading:
 
     def _by_subject(self, predicate: str) -> dict[object, set[object]]:
         found: dict[object, set[object]] = defaultdict(set)
-        for subject, value, _ in self._scan(predicate):
+        for subject, value in self._pairs(predicate):
             found[subject].add(value)
         return found
 
@@ -150,7 +163,7 @@ class ScanReading:
             self._by_subject(SCHEMA + key)
             for key in ("streetAddress", "postalCode", "addressLocality")
         ]
-        for place, address_node, _ in self._scan(SCHEMA + "address"):
+        for place, address_node in self._pairs(SCHEMA + "address"):
             if place not in with_geo:
                 continue
             address = tuple(
@@ -158,7 +171,7 @@ class ScanReading:
             )
             key = place.value
             addresses[key] = min(addresses.get(key, address), address)
-        for place, theme, _ in self._scan(LTC + "theme"):
+        for place, theme in self._pairs(LTC + "theme"):
             if place in with_geo and isinstance(theme, ox.NamedNode):
                 themes[place.value].add(theme.value)
         hours = self._hours()
@@ -218,6 +231,8 @@ class ScanReading:
         """As ``_Reading.unlocated`` (``sparql/directory-place-addresses.rq``): places
         with an address and no coordinates, each at its commune's point."""
         places = {key for key in self._typed_in_graph(SCHEMA + "Place") if key[0] not in located}
+        if not places:
+            return {}
         addresses = self._by_subject_in_graph(SCHEMA + "address", keep=places)
         if not addresses:
             return {}
@@ -302,7 +317,7 @@ class ScanReading:
         """Names of places, of the organisations present there and of their networks."""
         names = NameIndex()
         alternates: dict[str, set[str]] = defaultdict(set)
-        for subject, name, _ in self._scan(SCHEMA + "alternateName"):
+        for subject, name in self._pairs(SCHEMA + "alternateName"):
             if isinstance(name, ox.Literal):
                 alternates[subject.value].add(name.value)
         for place in cards:

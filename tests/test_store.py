@@ -146,7 +146,7 @@ def test_select_runs_over_the_union_with_safe_bindings(store: Store):
 
 def test_statements_of_a_predicate_name_their_graph(store: Store):
     """``statements`` (the directory's scans) gives every statement of a predicate in
-    every named graph, on each backend; the object narrows it."""
+    every named graph, on each backend; the object narrows it; ``pairs`` reads the union."""
     store.replace_graph(G1, DATA)
     store.replace_graph(G2, OTHER)
     found = {(q.subject, q.object, q.graph_name) for q in store.statements(NAME)}
@@ -171,6 +171,7 @@ def test_statements_of_a_predicate_name_their_graph(store: Store):
         (ox.NamedNode(EX + "place/1"), ox.NamedNode(G2))
     ]
     assert list(store.statements(EX + "nothing")) == []
+    assert set(store.pairs(NAME)) == {(subject, name) for subject, name, _ in found}
 
 
 def test_ask_construct_update(store: Store):

@@ -91,6 +91,14 @@ class Store(abc.ABC):
         for row in self.select(query, bindings):
             yield ox.Quad(row["s"], ox.NamedNode(predicate), row["o"], row["g"])
 
+    def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
+        """(subject, object) of the statements with this predicate over the union of the
+        named graphs (as queries read it), in no particular order: cheaper than
+        ``statements`` when the graph does not matter."""
+        query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o }}"
+        for row in self.select(query):
+            yield row["s"], row["o"]
+
     # -- writes ----------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -218,6 +218,12 @@ class EmbeddedStore(Store):
         pattern = self._db.quads_for_pattern(None, ox.NamedNode(predicate), obj, None)
         return (quad for quad in pattern if not isinstance(quad.graph_name, ox.DefaultGraph))
 
+    def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
+        # a query projects the two terms only: decoding a term is what a scan costs
+        query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o }}"
+        solutions = self._db.query(query, use_default_graph_as_union=True)
+        return ((row[0], row[1]) for row in solutions)
+
     def _is_empty(self, node: ox.NamedNode) -> bool:
         return next(iter(self._db.quads_for_pattern(None, None, None, node)), None) is None
 
