@@ -100,7 +100,7 @@ class ScanReading:
         """(subject, object, graph) of every statement with this predicate, read once."""
         found = self._scans.get(predicate)
         if found is None:
-            found = [(q.subject, q.object, q.graph_name) for q in self.store.statements(predicate)]
+            found = list(self.store.statements(predicate))
             self._scans[predicate] = found
         return found
 
@@ -121,7 +121,7 @@ class ScanReading:
         found = self._types.get(kind)
         if found is None:
             statements = self.store.statements(RDF_TYPE, ox.NamedNode(kind))
-            found = {(quad.subject, quad.graph_name) for quad in statements}
+            found = {(subject, graph) for subject, _, graph in statements}
             self._types[kind] = found
         return found
 

@@ -149,7 +149,7 @@ def test_statements_of_a_predicate_name_their_graph(store: Store):
     every named graph, on each backend; the object narrows it; ``pairs`` reads the union."""
     store.replace_graph(G1, DATA)
     store.replace_graph(G2, OTHER)
-    found = {(q.subject, q.object, q.graph_name) for q in store.statements(NAME)}
+    found = set(store.statements(NAME))
     assert found == {
         (
             ox.NamedNode(EX + "place/1"),
@@ -167,7 +167,7 @@ def test_statements_of_a_predicate_name_their_graph(store: Store):
     typed = store.statements(
         "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", ox.NamedNode("https://schema.org/Place")
     )
-    assert [(q.subject, q.graph_name) for q in typed] == [
+    assert [(subject, graph) for subject, _, graph in typed] == [
         (ox.NamedNode(EX + "place/1"), ox.NamedNode(G2))
     ]
     assert list(store.statements(EX + "nothing")) == []

@@ -80,16 +80,17 @@ class Store(abc.ABC):
     # reader joining scans in Python beats a SPARQL join (registry/directory_scans.py).
     scans_are_fast: bool = False
 
-    def statements(self, predicate: str, obj: Term | None = None) -> Iterator[ox.Quad]:
-        """Every statement of the named graphs with this predicate (and object, if
-        given), in no particular order; here by one SPARQL query, which a backend
-        reading its own indexes replaces."""
+    def statements(
+        self, predicate: str, obj: Term | None = None
+    ) -> Iterator[tuple[Term, Term, ox.NamedNode]]:
+        """(subject, object, graph) of every statement of the named graphs with this
+        predicate (and object, if given), in no particular order."""
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         bindings: dict[str, Term] = {"p": ox.NamedNode(predicate)}
         if obj is not None:
             bindings["o"] = obj
         for row in self.select(query, bindings):
-            yield ox.Quad(row["s"], ox.NamedNode(predicate), row["o"], row["g"])
+            yield row["s"], row["o"], row["g"]
 
     def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
         """(subject, object) of the statements with this predicate over the union of the

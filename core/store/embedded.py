@@ -213,10 +213,17 @@ class EmbeddedStore(Store):
 
     scans_are_fast = True
 
-    def statements(self, predicate: str, obj: Term | None = None) -> Iterator[ox.Quad]:
-        # queries read the union of the named graphs: the default graph is left out
-        pattern = self._db.quads_for_pattern(None, ox.NamedNode(predicate), obj, None)
-        return (quad for quad in pattern if not isinstance(quad.graph_name, ox.DefaultGraph))
+    def statements(
+        self, predicate: str, obj: Term | None = None
+    ) -> Iterator[tuple[Term, Term, ox.NamedNode]]:
+        # a query that projects only the terms not known already: decoding a term is most
+        # of what a scan costs (a quad pattern decodes the predicate and object too)
+        if obj is None:
+            query = f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s {ox.NamedNode(predicate)} ?o }} }}"
+            return ((row[0], row[1], row[2]) for row in self._db.query(query))
+        value = checked_bindings({"o": obj})["o"]
+        query = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s {ox.NamedNode(predicate)} {value} }} }}"
+        return ((row[0], value, row[1]) for row in self._db.query(query))
 
     def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
         # a query projects the two terms only: decoding a term is what a scan costs
