@@ -2,8 +2,10 @@
 place (what a result list shows, and its hours for "ouvert maintenant"), the names
 people search for, the networks and the sources to credit.
 
-It is read from the store by a few flat SPARQL queries (``sparql/directory-*.rq`` …),
-once per generation, into the generation's directory file (``registry.directory_file``:
+It is read from the store once per generation: on the embedded store by scans of a
+few predicates' statements joined in Python (``registry.directory_scans``), elsewhere by
+a few flat SPARQL queries (``sparql/directory-*.rq`` …, ``_Reading``), which give the
+same directory, into the generation's directory file (``registry.directory_file``:
 the harvest writes it when it publishes, or the first web process that needs it), which
 every web process maps; it is replaced as a whole when the store publishes a new
 generation (``registry.snapshot``), so every answer comes from one generation.

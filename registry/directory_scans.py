@@ -1,8 +1,9 @@
-"""The directory's reading of the store by direct scans: one pass over the statements of
-each predicate it needs (``Store.statements``), joined here in dicts. On the embedded
-store this reads its indexes instead of evaluating the joined SPARQL queries
-(``sparql/directory-*.rq``, ~50 µs a row at 100 000 places); the answers are the same,
-query by query, as the SPARQL reading of ``registry.directory`` (tests compare them).
+"""The directory's reading of the store by scans: one read of the statements of each
+predicate it needs (``Store.statements``, ``Store.pairs``: one index range each, only
+the unknown terms decoded), joined here in dicts, instead of the joined SPARQL queries
+(``sparql/directory-*.rq``: each join step a further index lookup). The answers are the
+same, query by query, as the SPARQL reading of ``registry.directory`` (tests compare
+them on the examples and on awkward statements).
 
 Graph-scoped queries (``GRAPH ?graph { … }``) join statements of one graph; the others
 read the union of the named graphs, as the store's queries do. When a place has

@@ -76,8 +76,9 @@ class Store(abc.ABC):
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         """Triples of a CONSTRUCT (or DESCRIBE) query."""
 
-    # Whether ``statements`` reads the store's indexes directly (embedded store), so a
-    # reader joining scans in Python beats a SPARQL join (registry/directory_scans.py).
+    # Whether ``statements`` and ``pairs`` are cheap local reads (embedded store), so a
+    # reader joining scans in Python beats a SPARQL join (registry/directory_scans.py);
+    # on a server they are whole-predicate answers, which its row limit may cut.
     scans_are_fast: bool = False
 
     def statements(
