@@ -2,8 +2,10 @@
 place (what a result list shows, and its hours for "ouvert maintenant"), the names
 people search for, the networks and the sources to credit.
 
-It is read from the store by a few flat SPARQL queries (``sparql/directory-*.rq`` …),
-once per generation, into the generation's directory file (``registry.directory_file``:
+It is read from the store once per generation: on the embedded store by scans of a
+few predicates' statements joined in Python (``registry.directory_scans``), elsewhere by
+a few flat SPARQL queries (``sparql/directory-*.rq`` …, ``_Reading``), which give the
+same directory, into the generation's directory file (``registry.directory_file``:
 the harvest writes it when it publishes, or the first web process that needs it), which
 every web process maps; it is replaced as a whole when the store publishes a new
 generation (``registry.snapshot``), so every answer comes from one generation.
@@ -37,6 +39,7 @@ from registry.directory_file import (
     locked,
     write_file,
 )
+from registry.directory_scans import ScanReading
 from registry.hours import Slot, parse_slot
 
 __all__ = ["Directory", "NameIndex", "Network", "PlaceCard", "SourceInfo"]
@@ -88,7 +91,7 @@ def publishing(store: Store, iris: Iris, folder: DataFolder) -> Iterator[None]:
 
 
 def parts_from_store(
-    store: Store, iris: Iris
+    store: Store, iris: Iris, *, scans: bool | None = None
 ) -> tuple[
     str,
     dict[str, PlaceCard],
@@ -99,9 +102,13 @@ def parts_from_store(
 ]:
     """What a directory file holds, read from the generation the store handle sees now
     (read first, so a concurrent refresh can only make it look older than it is):
-    generation, cards, searchable names (label, kind, place), networks, sources, clusters."""
+    generation, cards, searchable names (label, kind, place), networks, sources, clusters.
+    ``scans``: read by direct scans (``registry.directory_scans``) rather than by the
+    flat SPARQL queries; by default where the store scans its own indexes (embedded)."""
     generation = store.generation()
-    read = _Reading(store)
+    if scans is None:
+        scans = store.scans_are_fast
+    read = ScanReading(store) if scans else _Reading(store)
     networks = _networks(store)
     cards = read.cards()
     names = read.names(cards, networks)

@@ -20,7 +20,7 @@ from core.datafolder import DataFolder
 from core.iris import Iris
 from core.store import open_store
 from ltc.pipeline import harvest, publish
-from registry.directory import Directory, load_directory
+from registry.directory import Directory, load_directory, parts_from_store
 from registry.directory_file import DirectoryFileError, directory_from_buffer, file_name, open_file
 from running_registry import LTC, free_port, stop_registry
 from running_registry import Server as Running
@@ -129,6 +129,71 @@ def test_the_file_answers_as_the_store_does(settings):
     near = mapped.index.near(card.lat, card.lon, 10)
     assert near and near == built.index.near(card.lat, card.lon, 10)
     assert "https://nowhere.example.org/x" not in mapped.cards
+
+
+ODD = "https://odd.example.org/"
+# Awkward statements for the two readings: several names and streets, a name that is an
+# IRI, coordinates that are not numbers (a Python-only number form, a plain string, out
+# of range, a derived integer type), a place known by its address only, hours of the
+# place and of a presence, validity dates, an organisation typed in another graph.
+ODD_DATA = f"""
+PREFIX schema: <https://schema.org/>
+PREFIX ltc: <https://w3id.org/ltc/ns#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+INSERT DATA {{
+  GRAPH <{ODD}graph> {{
+    <{ODD}a> a schema:Place ; schema:name "Zêta du lieu", "Alpha Œuvre" ;
+      schema:name <{ODD}not-a-name> ; schema:alternateName "ZA" ;
+      ltc:theme <https://w3id.org/ltc/themes/energie>, "not a theme" ;
+      schema:geo [ schema:latitude "47.1"^^xsd:decimal ; schema:longitude "0.5"^^xsd:double ] ;
+      schema:address [ schema:streetAddress "2 rue B", "1 rue A" ; schema:postalCode "37000" ;
+                       schema:addressLocality "Tours" ] ;
+      schema:openingHoursSpecification [ schema:dayOfWeek schema:Monday ;
+        schema:opens "09:00:00"^^xsd:time ; schema:closes "12:00:00"^^xsd:time ;
+        schema:validFrom "2026-01-01"^^xsd:date ] .
+    <{ODD}presence> a ltc:Presence ; ltc:place <{ODD}a> ; ltc:organisation <{ODD}org> ;
+      schema:openingHoursSpecification [ schema:dayOfWeek schema:Tuesday ;
+        schema:opens "14:00:00"^^xsd:time ; schema:closes "18:00:00"^^xsd:time ] .
+    <{ODD}org> schema:name "Organisation étrange" ; schema:memberOf <{ODD}network>, "x" .
+    <{ODD}b> a schema:Place ; schema:name "Bêta" ;
+      schema:geo [ schema:latitude "1_0"^^xsd:decimal ; schema:longitude "2"^^xsd:integer ] ;
+      schema:address [ schema:postalCode "37000" ; schema:addressLocality "Tours" ;
+                       ltc:inseeCode "37261" ] .
+    <{ODD}c> a schema:Place ; schema:name "Gamma" ;
+      schema:geo [ schema:latitude "95"^^xsd:double ; schema:longitude "1"^^xsd:double ] .
+    <{ODD}d> a schema:Place ; schema:name "Delta" ;
+      schema:geo [ schema:latitude " 47.2"^^xsd:decimal ; schema:longitude "0.6" ] .
+    <{ODD}e> a schema:Place ; schema:name "Epsilon" ;
+      schema:geo [ schema:latitude "47"^^xsd:int ; schema:longitude "1"^^xsd:int ] .
+  }}
+  GRAPH <{ODD}other> {{ <{ODD}org> a schema:Organization . }}
+}}"""
+
+
+def test_the_scans_read_the_store_as_the_sparql_queries_do(settings):
+    """The embedded store's predicate scans give the very directory the flat SPARQL
+    queries give (the reading a remote store keeps), on the example federation and on
+    awkward statements."""
+    with open_store(settings, writer=True) as writer:
+        writer.update(ODD_DATA)
+        publish(writer, settings)
+    iris = Iris(settings.base_iri)
+    with open_store(settings, writer=False) as store:
+        assert store.scans_are_fast
+        scanned = parts_from_store(store, iris)
+        queried = parts_from_store(store, iris, scans=False)
+    cards = scanned[1]
+    assert len(cards) > 300 and cards == queried[1]
+    assert sorted(scanned[2].labels) == sorted(queried[2].labels)
+    assert scanned[3:] == queried[3:]  # networks, sources, clusters
+    odd = cards[ODD + "a"]
+    assert (odd.name, odd.street, odd.approximate) == ("Alpha Œuvre", "1 rue A", False)
+    assert [slot.day for slot in odd.hours] == [0, 1]
+    assert cards[ODD + "b"].approximate and cards[ODD + "b"].name == "Bêta"
+    assert ODD + "c" not in cards and ODD + "d" not in cards
+    found = scanned[2].search("oeuvre")
+    assert found == [("Alpha Œuvre", "place", ODD + "a")]
+    assert scanned[2].search("etrange") == [("Organisation étrange", "organisation", ODD + "a")]
 
 
 def test_a_damaged_file_is_refused_and_built_again(settings):

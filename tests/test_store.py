@@ -144,6 +144,36 @@ def test_select_runs_over_the_union_with_safe_bindings(store: Store):
         store.select("SELECT nonsense")
 
 
+def test_statements_of_a_predicate_name_their_graph(store: Store):
+    """``statements`` (the directory's scans) gives every statement of a predicate in
+    every named graph, on each backend; the object narrows it; ``pairs`` reads the union."""
+    store.replace_graph(G1, DATA)
+    store.replace_graph(G2, OTHER)
+    found = set(store.statements(NAME))
+    assert found == {
+        (
+            ox.NamedNode(EX + "place/1"),
+            ox.Literal("La Ferme du Bonheur", language="fr"),
+            ox.NamedNode(G1),
+        ),
+        (
+            ox.NamedNode(EX + "place/1"),
+            ox.Literal("The Happy Farm", language="en-GB"),
+            ox.NamedNode(G1),
+        ),
+        (ox.NamedNode(EX + "place/2"), ox.Literal("Café réparation"), ox.NamedNode(G1)),
+        (ox.NamedNode(EX + "org/9"), ox.Literal("Enercoop Île-de-France"), ox.NamedNode(G2)),
+    }
+    typed = store.statements(
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", ox.NamedNode("https://schema.org/Place")
+    )
+    assert [(subject, graph) for subject, _, graph in typed] == [
+        (ox.NamedNode(EX + "place/1"), ox.NamedNode(G2))
+    ]
+    assert list(store.statements(EX + "nothing")) == []
+    assert set(store.pairs(NAME)) == {(subject, name) for subject, name, _ in found}
+
+
 def test_ask_construct_update(store: Store):
     store.replace_graph(G1, DATA)
     assert store.ask(f"ASK {{ <{EX}place/2> ?p ?o }}")

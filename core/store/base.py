@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -75,6 +75,31 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         """Triples of a CONSTRUCT (or DESCRIBE) query."""
+
+    # Whether ``statements`` and ``pairs`` are cheap local reads (embedded store), so a
+    # reader joining scans in Python beats a SPARQL join (registry/directory_scans.py);
+    # on a server they are whole-predicate answers, which its row limit may cut.
+    scans_are_fast: bool = False
+
+    def statements(
+        self, predicate: str, obj: Term | None = None
+    ) -> Iterator[tuple[Term, Term, ox.NamedNode]]:
+        """(subject, object, graph) of every statement of the named graphs with this
+        predicate (and object, if given), in no particular order."""
+        query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        bindings: dict[str, Term] = {"p": ox.NamedNode(predicate)}
+        if obj is not None:
+            bindings["o"] = obj
+        for row in self.select(query, bindings):
+            yield row["s"], row["o"], row["g"]
+
+    def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
+        """(subject, object) of the statements with this predicate over the union of the
+        named graphs (as queries read it), in no particular order: cheaper than
+        ``statements`` when the graph does not matter."""
+        query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o }}"
+        for row in self.select(query):
+            yield row["s"], row["o"]
 
     # -- writes ----------------------------------------------------------------------
 

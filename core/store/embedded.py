@@ -211,6 +211,26 @@ class EmbeddedStore(Store):
         reads its own this way)."""
         return iter(self._db.quads_for_pattern(None, None, None, graph_node(graph)))
 
+    scans_are_fast = True
+
+    def statements(
+        self, predicate: str, obj: Term | None = None
+    ) -> Iterator[tuple[Term, Term, ox.NamedNode]]:
+        # a query that projects only the terms not known already: decoding a term is most
+        # of what a scan costs (a quad pattern decodes the predicate and object too)
+        if obj is None:
+            query = f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s {ox.NamedNode(predicate)} ?o }} }}"
+            return ((row[0], row[1], row[2]) for row in self._db.query(query))
+        value = checked_bindings({"o": obj})["o"]
+        query = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s {ox.NamedNode(predicate)} {value} }} }}"
+        return ((row[0], value, row[1]) for row in self._db.query(query))
+
+    def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
+        # a query projects the two terms only: decoding a term is what a scan costs
+        query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o }}"
+        solutions = self._db.query(query, use_default_graph_as_union=True)
+        return ((row[0], row[1]) for row in solutions)
+
     def _is_empty(self, node: ox.NamedNode) -> bool:
         return next(iter(self._db.quads_for_pattern(None, None, None, node)), None) is None
 
