@@ -30,7 +30,6 @@ from core.datafolder import DataFolder
 from core.iris import Iris
 from core.resources import sparql_query
 from core.store import Store, row_text
-from gazetteer.lookup import default_gazetteer, locate_address, timezone_for
 from registry.directory_data import DirectoryData, NameIndex, Network, PlaceCard, SourceInfo
 from registry.directory_file import (
     directory_from_buffer,
@@ -39,7 +38,7 @@ from registry.directory_file import (
     locked,
     write_file,
 )
-from registry.directory_scans import ScanReading
+from registry.directory_scans import ScanReading, assemble_cards, place_at_communes
 from registry.hours import Slot, parse_slot
 
 __all__ = ["Directory", "NameIndex", "Network", "PlaceCard", "SourceInfo"]
@@ -160,28 +159,17 @@ class _Reading:
             addresses[place] = min(addresses.get(place, address), address)
         for row in self.store.select(sparql_query("directory-themes")):
             themes[row["place"].value].add(row["theme"].value)
-        hours = _hours(self.store)
-        cards = {}
-        for place, (graph, lat, lon) in located.items():
-            street, postcode, locality = addresses.get(place, ("", "", ""))
-            present = self.presences.get(place, set())
-            networks = {n for org, _ in present for n in self.member_of.get(org, ())}
-            cards[place] = PlaceCard(
-                iri=place,
-                name=min(self.place_names.get(place) or {place}),
-                lat=lat,
-                lon=lon,
-                street=street,
-                postcode=postcode,
-                locality=locality,
-                themes=tuple(sorted(themes.get(place, ()))),
-                networks=tuple(sorted(networks)),
-                graphs=tuple(sorted({graph} | {g for _, g in present})),
-                timezone=timezone_for(postcode or None, lat, lon),
-                hours=tuple(sorted(set(hours.get(place, ())), key=_slot_order)),
-                approximate=place in approximate,
-            )
-        return cards
+        return assemble_cards(
+            located,
+            located,
+            addresses,
+            themes,
+            _hours(self.store),
+            self.presences,
+            self.member_of,
+            self.place_names,
+            approximate,
+        )
 
     def unlocated(
         self, located: Collection[str]
@@ -205,22 +193,7 @@ class _Reading:
             address = tuple(row_text(row, key) for key in ("street", "postcode", "locality"))
             found["address"] = min(found["address"] or address, address)
             found["insee"] = max(found["insee"], row_text(row, "insee"))
-        if not rows:
-            return {}
-        gazetteer = default_gazetteer()
-        placed = {}
-        for place, found in rows.items():
-            _, postcode, locality = found["address"]
-            point = locate_address(gazetteer, postcode, locality, found["insee"])
-            if point is not None:
-                placed[place] = (
-                    found["graph"],
-                    point.lat,
-                    point.lon,
-                    found["address"],
-                    found["themes"],
-                )
-        return placed
+        return place_at_communes(rows) if rows else {}
 
     def names(self, cards: dict[str, PlaceCard], networks: dict[str, Network]) -> NameIndex:
         """Names of places, of the organisations present there and of their networks."""
@@ -257,10 +230,6 @@ def _hours(store: Store) -> dict[str, list[Slot]]:
         if slot is not None:
             found[row["place"].value].append(slot)
     return found
-
-
-def _slot_order(slot: Slot) -> tuple:
-    return slot.day, slot.opens, slot.closes
 
 
 def _networks(store: Store) -> dict[str, Network]:

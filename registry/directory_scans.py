@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -65,6 +65,64 @@ def _slot(day: str, opens: str, closes: str, start: str, end: str) -> Slot | Non
 
 def _slot_order(slot: Slot) -> tuple:
     return slot.day, slot.opens, slot.closes
+
+
+def assemble_cards(
+    places: Iterable[str],
+    located: dict[str, tuple[str, float, float]],
+    addresses: dict[str, tuple[str, str, str]],
+    themes: dict[str, set[str]],
+    hours: Mapping[str, Iterable[Slot]],
+    presences: dict[str, set[tuple[str, str]]],
+    member_of: dict[str, set[str]],
+    place_names: dict[str, set[str]],
+    approximate: set[str],
+) -> dict[str, PlaceCard]:
+    """The card of each of ``places`` (in that order) from what a reading gathered."""
+    cards = {}
+    for place in places:
+        graph, lat, lon = located[place]
+        street, postcode, locality = addresses.get(place, ("", "", ""))
+        present = presences.get(place, set())
+        networks = {n for org, _ in present for n in member_of.get(org, ())}
+        cards[place] = PlaceCard(
+            iri=place,
+            name=min(place_names.get(place) or {place}),
+            lat=lat,
+            lon=lon,
+            street=street,
+            postcode=postcode,
+            locality=locality,
+            themes=tuple(sorted(themes.get(place, ()))),
+            networks=tuple(sorted(networks)),
+            graphs=tuple(sorted({graph} | {g for _, g in present})),
+            timezone=timezone_for(postcode or None, lat, lon),
+            hours=tuple(sorted(set(hours.get(place, ())), key=_slot_order)),
+            approximate=place in approximate,
+        )
+    return cards
+
+
+def place_at_communes(
+    rows: dict[str, dict],
+) -> dict[str, tuple[str, float, float, tuple[str, str, str], set[str]]]:
+    """Each place of ``rows`` (graph, themes, address, insee) at its commune's point:
+    (graph, lat, lon, address, themes); a place whose commune the gazetteer cannot tell
+    is left out."""
+    gazetteer = default_gazetteer()
+    placed = {}
+    for place, found in rows.items():
+        _, postcode, locality = found["address"]
+        point = locate_address(gazetteer, postcode, locality, found["insee"])
+        if point is not None:
+            placed[place] = (
+                found["graph"],
+                point.lat,
+                point.lon,
+                found["address"],
+                found["themes"],
+            )
+    return placed
 
 
 class ScanReading:
@@ -175,29 +233,17 @@ class ScanReading:
         for place, theme in self._pairs(LTC + "theme"):
             if place in with_geo and isinstance(theme, ox.NamedNode):
                 themes[place.value].add(theme.value)
-        hours = self._hours()
-        cards = {}
-        for place in sorted(located):
-            graph, lat, lon = located[place]
-            street, postcode, locality = addresses.get(place, ("", "", ""))
-            present = self.presences.get(place, set())
-            networks = {n for org, _ in present for n in self.member_of.get(org, ())}
-            cards[place] = PlaceCard(
-                iri=place,
-                name=min(self.place_names.get(place) or {place}),
-                lat=lat,
-                lon=lon,
-                street=street,
-                postcode=postcode,
-                locality=locality,
-                themes=tuple(sorted(themes.get(place, ()))),
-                networks=tuple(sorted(networks)),
-                graphs=tuple(sorted({graph} | {g for _, g in present})),
-                timezone=timezone_for(postcode or None, lat, lon),
-                hours=tuple(sorted(hours.get(place, ()), key=_slot_order)),
-                approximate=place in approximate,
-            )
-        return cards
+        return assemble_cards(
+            sorted(located),
+            located,
+            addresses,
+            themes,
+            self._hours(),
+            self.presences,
+            self.member_of,
+            self.place_names,
+            approximate,
+        )
 
     def _located(self) -> tuple[dict[str, tuple[str, float, float]], set[object]]:
         """Places with valid coordinates in some graph: place → (graph, lat, lon), as
@@ -260,20 +306,7 @@ class ScanReading:
                 address = (min(values[0]), min(values[1]), min(values[2]))
                 found["address"] = min(found["address"] or address, address)
                 found["insee"] = max(found["insee"], max(values[3]))
-        gazetteer = default_gazetteer()
-        placed = {}
-        for place, found in rows.items():
-            _, postcode, locality = found["address"]
-            point = locate_address(gazetteer, postcode, locality, found["insee"])
-            if point is not None:
-                placed[place] = (
-                    found["graph"],
-                    point.lat,
-                    point.lon,
-                    found["address"],
-                    found["themes"],
-                )
-        return placed
+        return place_at_communes(rows)
 
     def _hours(self) -> dict[str, set[Slot]]:
         """As ``sparql/directory-opening-hours.rq``: a place's own hours and those of the
